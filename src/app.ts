@@ -1,0 +1,76 @@
+import { Hono } from "hono";
+import type { Config } from "./config";
+import { database } from "./db/client";
+import { authenticate } from "./http/auth";
+import type { AppEnv } from "./http/context";
+import { Fault, messages } from "./http/faults";
+import { routePath } from "./http/path";
+import { checkContentType, MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./http/request";
+import { faultResponse, renderError, reply } from "./http/responses";
+import { extensions } from "./resources/extensions/routes";
+import { segments } from "./resources/segments/routes";
+import { applicationUrl, choices, versionList } from "./resources/versions/documents";
+import { versions } from "./resources/versions/routes";
+
+/**
+ * The v1 pipeline (spec §1.1): request id, body size limit and
+ * authentication for every /v1 path, then the resource routes.
+ */
+function v1(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  api.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("x-openstack-request-id", `req-${crypto.randomUUID()}`);
+  });
+  api.use("*", async (c, next) => {
+    if (Number(c.req.header("content-length") ?? 0) > MAX_REQUEST_BODY_SIZE) {
+      c.res = requestTooLarge();
+      return;
+    }
+    await next();
+  });
+  api.use("*", authenticate);
+  api.use("*", async (c, next) => {
+    c.set("db", database(c.env.DB));
+    // Upstream's router has no HEAD routes (Hono would answer HEAD as GET).
+    if (c.req.raw.method === "HEAD") throw new Fault(404, messages.resourceNotFound);
+    await next();
+  });
+  api.route("/", versions);
+  api.route("/", extensions);
+  api.route("/", segments);
+  // D7: a path no route matches is a JSON itemNotFound fault (upstream
+  // answers webob's plain-text 404).
+  api.all("*", () => {
+    throw new Fault(404, messages.resourceNotFound);
+  });
+  return api;
+}
+
+export function createApp(config: Config): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ getPath: routePath });
+  app.onError(renderError);
+  app.use("*", async (c, next) => {
+    c.set("config", config);
+    await next();
+  });
+
+  // oslo.middleware's healthcheck (upstream master).
+  app.get("/healthcheck", (c) => c.text("OK", 200));
+
+  app.route("/v1", v1());
+
+  // Every other path: the versions app (spec §1.2). No request id, no auth.
+  app.all("*", (c) => {
+    try {
+      checkContentType(c.req.header("content-type"));
+    } catch (error) {
+      if (error instanceof Fault) return faultResponse(c, error.status, error.message);
+      throw error;
+    }
+    const base = applicationUrl(c.req.raw);
+    if (c.req.path === "/") return reply(c, 200, versionList(base));
+    return reply(c, 300, choices(base, c.req.path));
+  });
+  return app;
+}

@@ -1,0 +1,91 @@
+import * as z from "zod";
+import { DEFAULT_MAX_LIMIT } from "./http/paging";
+import { Policy } from "./http/policy";
+
+/** The Worker's bindings and variables (wrangler.toml, secrets). */
+export interface Env {
+  DB: D1Database;
+  AUTH_STRATEGY?: string;
+  /** [DEFAULT] osapi_max_limit: the most rows a list returns. */
+  MAX_LIMIT?: string;
+  /** [DEFAULT] duplicate_notification_detection_interval, in seconds. */
+  DUPLICATE_NOTIFICATION_DETECTION_INTERVAL?: string;
+  /** Nova's compute endpoint; host names are checked against it when set (D10). */
+  NOVA_URL?: string;
+  /** A JSON object of policy rules overriding upstream's defaults (D9). */
+  POLICY?: string;
+}
+
+const integerSetting = (fallback: number, min: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: "custom", message: `must be an integer >= ${min}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const settings = z.object({
+  AUTH_STRATEGY: z.enum(["noauth2", "keystone"], { error: "must be noauth2 or keystone" }).default("noauth2"),
+  MAX_LIMIT: integerSetting(DEFAULT_MAX_LIMIT, 1),
+  DUPLICATE_NOTIFICATION_DETECTION_INTERVAL: integerSetting(180, 0),
+  NOVA_URL: z
+    .url({ error: "must be an http(s) URL" })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  POLICY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return {};
+      try {
+        const rules: unknown = JSON.parse(v);
+        const parsed = z.record(z.string(), z.string()).safeParse(rules);
+        if (parsed.success) return parsed.data;
+      } catch {}
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be a JSON object of rule names to rule strings, e.g. {"admin_api": "role:admin"}',
+      });
+      return z.NEVER;
+    }),
+});
+
+export interface Config {
+  readonly authStrategy: "noauth2" | "keystone";
+  readonly maxLimit: number;
+  readonly duplicateNotificationInterval: number;
+  readonly novaUrl: string | undefined;
+  readonly policy: Policy;
+}
+
+/**
+ * Reads the configuration once, when the Worker starts: a bad setting stops
+ * the Worker with a message naming it, instead of failing requests.
+ */
+export function loadConfig(env: Partial<Env>): Config {
+  const parsed = settings.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
+    throw new Error(`masakari-edge configuration: ${problems}`);
+  }
+  const s = parsed.data;
+  let policy: Policy;
+  try {
+    policy = new Policy(s.POLICY);
+  } catch (error) {
+    throw new Error(`masakari-edge configuration: POLICY ${(error as Error).message}`);
+  }
+  return {
+    policy,
+    authStrategy: s.AUTH_STRATEGY,
+    maxLimit: s.MAX_LIMIT,
+    duplicateNotificationInterval: s.DUPLICATE_NOTIFICATION_DETECTION_INTERVAL,
+    novaUrl: s.NOVA_URL,
+  };
+}

@@ -1,0 +1,24 @@
+import type { Config, Env } from "../config";
+import type { Database } from "../db/client";
+import type { ApiVersion } from "./microversion";
+
+/** Who is calling (upstream's RequestContext). */
+export interface RequestContext {
+  readonly userId: string | null;
+  readonly projectId: string | null;
+  readonly roles: readonly string[];
+  readonly isAdmin: boolean;
+  /** The caller's token, passed on to Nova (D10). */
+  readonly authToken: string | null;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    db: Database;
+    context: RequestContext;
+    /** Set once the request's microversion is known. */
+    apiVersion: ApiVersion;
+  };
+}

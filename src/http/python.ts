@@ -1,0 +1,104 @@
+// Masakari's messages embed Python's str() and repr() of request values
+// (jsonschema and the "Invalid input for field/attribute" wrapper, spec §9.3),
+// and its JSON bodies are written by Python's json.dumps. These functions
+// reproduce both so our bodies are the bytes a Masakari client expects.
+
+const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
+
+/** Python's str.isprintable() for one code point (a space is printable). */
+function isStrPrintable(ch: string): boolean {
+  return ch === " " || !NON_PRINTABLE.test(ch);
+}
+
+function hex(code: number, width: number): string {
+  return code.toString(16).padStart(width, "0");
+}
+
+/** repr() of a Python str. */
+export function reprString(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === quote || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code < 0x20 || code === 0x7f) out += `\\x${hex(code, 2)}`;
+    else if (code < 0x7f || isStrPrintable(ch)) out += ch;
+    else if (code <= 0xff) out += `\\x${hex(code, 2)}`;
+    else if (code <= 0xffff) out += `\\u${hex(code, 4)}`;
+    else out += `\\U${hex(code, 8)}`;
+  }
+  return out + quote;
+}
+
+function reprNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e16) return String(n);
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  // Python writes 1e+16 as 1e+16 and 1e-05 with two exponent digits.
+  return String(n).replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/** repr() of a value decoded from JSON, as Python's json module decodes it. */
+export function repr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") return reprNumber(value);
+  if (typeof value === "string") return reprString(value);
+  if (Array.isArray(value)) return `[${value.map(repr).join(", ")}]`;
+  if (typeof value === "object") {
+    const items = Object.entries(value).map(([k, v]) => `${reprString(k)}: ${repr(v)}`);
+    return `{${items.join(", ")}}`;
+  }
+  return String(value);
+}
+
+/** str() of a value decoded from JSON: strings bare, everything else repr(). */
+export function str(value: unknown): string {
+  return typeof value === "string" ? value : repr(value);
+}
+
+/** repr() of a Python tuple of strings, e.g. ('STARTED', 'STOPPED'). */
+export function reprTuple(values: readonly unknown[]): string {
+  return values.length === 1 ? `(${repr(values[0])},)` : `(${values.map(repr).join(", ")})`;
+}
+
+function escapeJsonString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x08) out += "\\b";
+    else if (c === 0x0c) out += "\\f";
+    else if (c < 0x20 || c > 0x7e) out += `\\u${hex(c, 4)}`;
+    else out += s[i];
+  }
+  return `${out}"`;
+}
+
+/**
+ * json.dumps(value) with Python's defaults: `", "` and `": "` separators and
+ * ensure_ascii (every character outside printable ASCII as a \uXXXX escape).
+ */
+export function pythonJson(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (value === true) return "true";
+  if (value === false) return "false";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
+  if (typeof value === "string") return escapeJsonString(value);
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
+  if (typeof value === "object") {
+    const items = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${escapeJsonString(k)}: ${pythonJson(v)}`);
+    return `{${items.join(", ")}}`;
+  }
+  return "null";
+}

@@ -1,0 +1,119 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "./context";
+import { Fault, messages } from "./faults";
+import { HEADER, negotiateVersion, versionString } from "./microversion";
+import { urlProjectId } from "./path";
+
+// What upstream's wsgi.Resource does for every routed v1 request before the
+// controller runs, in its order (spec §1.4): microversion (400/406),
+// Content-Type (415), unimplemented action (405), body parsing (400), then
+// the project of a /v1/{project_id}/... URL (400). Schema validation and
+// policy follow in the route itself.
+
+/** [oslo_middleware] max_request_body_size. */
+export const MAX_REQUEST_BODY_SIZE = 114688;
+
+const JSON_TYPES = ["application/json", "application/vnd.openstack.masakari+json"];
+
+/**
+ * 415 for a Content-Type that is neither JSON type, whatever the method.
+ * No header, an empty one and text/plain count as "no type": the body is
+ * still read as JSON. Parameters such as charset are ignored; the media type
+ * itself is compared as sent (webob does not fold case).
+ */
+export function checkContentType(header: string | undefined): void {
+  if (header === undefined) return;
+  const type = header.split(";")[0]?.trim() ?? "";
+  if (type === "" || type === "text/plain") return;
+  if (!JSON_TYPES.includes(type)) throw new Fault(415, messages.unsupportedContentType);
+}
+
+/** oslo sizelimit's answer: plain text, not a fault. */
+export function requestTooLarge(): Response {
+  return new Response(
+    `413 Request Entity Too Large\n\nRequest is too large. Larger than max_request_body_size (${MAX_REQUEST_BODY_SIZE}).\n\n   `,
+    { status: 413, headers: { "Content-Type": "text/plain; charset=UTF-8" } },
+  );
+}
+
+class RequestTooLarge extends Error {}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The JSON body of a POST or PUT. A Content-Length of 0 is "no body"
+ * (upstream validates None, so the schema answers); anything else must be
+ * JSON in UTF-8. Invalid UTF-8 is a malformed body (D6; 14.0.2 answers 500).
+ */
+async function readBody(c: Context<AppEnv>): Promise<unknown> {
+  if (c.req.header("content-length") === "0") return null;
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_REQUEST_BODY_SIZE) throw new RequestTooLarge();
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new Fault(400, messages.malformedBody);
+  }
+}
+
+/**
+ * Upstream parses a POST or PUT body as JSON whatever its Content-Type
+ * (spec §1.4); Hono's json validator reads only JSON-typed requests. The
+ * request the validator sees therefore carries the JSON type and the body
+ * already parsed here.
+ */
+function handOver(c: Context<AppEnv>, body: unknown): void {
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("Content-Type", "application/json");
+  c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
+  c.req.bodyCache.json = Promise.resolve(body);
+}
+
+function negotiate(c: Context<AppEnv>): void {
+  c.set("apiVersion", negotiateVersion(c.req.header(HEADER) ?? null));
+  checkContentType(c.req.header("content-type"));
+}
+
+/**
+ * A successful v1 response names the service "masakari" in its version
+ * header; faults name it "instance-ha" (spec §2), see renderFault.
+ */
+function stampVersion(c: Context<AppEnv>): void {
+  const version = c.get("apiVersion");
+  if (!version || c.res.status >= 400) return;
+  c.res.headers.set(HEADER, `masakari ${versionString(version)}`);
+  c.res.headers.set("Vary", HEADER);
+}
+
+/** The common front of every v1 route. */
+export const prepare: MiddlewareHandler<AppEnv> = async (c, next) => {
+  try {
+    negotiate(c);
+    if (c.req.method === "POST" || c.req.method === "PUT") handOver(c, await readBody(c));
+    const projectId = urlProjectId(c.req.raw);
+    const context = c.get("context");
+    if (projectId !== undefined && projectId !== context.projectId) {
+      throw new Fault(400, messages.projectMismatch(projectId, context.projectId));
+    }
+  } catch (error) {
+    if (error instanceof RequestTooLarge) {
+      c.res = requestTooLarge();
+      return;
+    }
+    throw error;
+  }
+  await next();
+  stampVersion(c);
+};
+
+/**
+ * The routes python-routes generates for a resource whose controller lacks
+ * the action (`new`, `edit`, `update`, ...): 405 after the microversion and
+ * Content-Type checks, before the body is read.
+ */
+export function notAllowed(action: string): MiddlewareHandler<AppEnv> {
+  return async (c) => {
+    negotiate(c);
+    throw new Fault(405, messages.badMethod(c.req.method, action));
+  };
+}

@@ -1,0 +1,43 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "./context";
+import { Fault, faultName, messages } from "./faults";
+import { versionHeaders } from "./microversion";
+import { pythonJson } from "./python";
+
+/** A JSON success body, written as upstream's json.dumps writes it. */
+export function reply(c: Context, status: ContentfulStatusCode, body: unknown): Response {
+  return c.body(pythonJson(body), status, { "Content-Type": "application/json" });
+}
+
+/** 204 with upstream's headers: a JSON type and an empty body. */
+export function noContent(c: Context): Response {
+  return c.body(null, 204, { "Content-Type": "application/json" });
+}
+
+/**
+ * `{"<faultName>": {"code": N, "message": "..."}}` (spec §9.1), with the
+ * "instance-ha" version header once the request's microversion is known.
+ */
+export function faultResponse(
+  c: Context<AppEnv>,
+  status: StatusCode,
+  message: string,
+  extra: Record<string, string> = {},
+): Response {
+  const version = c.get("apiVersion");
+  const headers: Record<string, string> = {
+    ...(version ? versionHeaders("instance-ha", version) : {}),
+    ...extra,
+    "Content-Type": "application/json; charset=UTF-8",
+  };
+  const body = pythonJson({ [faultName(status)]: { code: status, message } });
+  return c.body(body, status as ContentfulStatusCode, headers);
+}
+
+/** The app's error handler: faults as faults, anything else as a 500. */
+export function renderError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof Fault) return faultResponse(c, error.status, error.message, error.headers);
+  console.error(`${c.req.method} ${c.req.path} failed:`, error);
+  return faultResponse(c, 500, messages.serverError);
+}

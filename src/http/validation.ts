@@ -1,0 +1,318 @@
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler } from "hono";
+import * as z from "zod";
+import { parseIsoTime } from "../datetime";
+import type { AppEnv } from "./context";
+import { Fault } from "./faults";
+import { atLeast } from "./microversion";
+import { repr, reprString, str } from "./python";
+
+// Request bodies are validated by zod schemas built from the primitives
+// below. Upstream validates with JSON Schema (Draft 4) and answers 400 with
+// the *first* error jsonschema finds, worded by jsonschema and wrapped as
+// "Invalid input for field/attribute <field>. Value: <value>. <message>"
+// (spec §9.3). To give the same first error:
+//  - every primitive runs its checks in the order of upstream's schema
+//    keywords and stops at the first failure;
+//  - object properties are declared in upstream's order, all optional, so
+//    zod reports them in that order;
+//  - required / anyOf / additionalProperties are one object-level check that
+//    emits them in the object's own keyword order. zod runs it only when the
+//    properties passed, which is when jsonschema would reach those keywords.
+
+type JsonType = "string" | "null" | "boolean" | "object" | "array" | "number";
+
+const notOfType = (input: unknown, types: readonly JsonType[]) =>
+  `${repr(input)} is not of type ${types.map((t) => `'${t}'`).join(", ")}`;
+
+/** Masakari prints this message bare, without the field wrapper (spec §4.2). */
+const INVALID_NAME =
+  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+
+const codePoints = (s: string) => [...s].length;
+
+// Python's `$` also matches just before a final newline, and upstream's
+// patterns are applied with re.search: a value ending in one "\n" passes a
+// pattern its other characters pass (spec §4.2).
+const withoutFinalNewline = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
+
+// Masakari's "printable" (parameter_types._is_printable): any BMP character
+// but controls, format, surrogates, private use, unassigned and line or
+// paragraph separators. Spaces (Zs) are printable; astral characters are not.
+const NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+export const isPrintable = (ch: string) => (ch.codePointAt(0) ?? 0) <= 0xfffe && !NOT_PRINTABLE.test(ch);
+const isSpace = (ch: string) => /\p{Zs}/u.test(ch);
+
+/** The "name" format: printable, not starting or ending with a space. */
+export function isValidName(value: string): boolean {
+  const chars = [...withoutFinalNewline(value)];
+  const first = chars[0];
+  const last = chars[chars.length - 1];
+  if (first === undefined || last === undefined) return false;
+  return chars.every(isPrintable) && !isSpace(first) && !isSpace(last);
+}
+
+/** oslo_utils.uuidutils.is_uuid_like. */
+export function isUuidLike(value: string): boolean {
+  const hex = value
+    .replaceAll("urn:", "")
+    .replaceAll("uuid:", "")
+    .replace(/^[{}]+|[{}]+$/g, "")
+    .replaceAll("-", "")
+    .toLowerCase();
+  return /^[0-9a-f]{32}$/.test(hex);
+}
+
+export interface Pattern {
+  /** Upstream's regular expression, as its messages quote it. */
+  readonly source: string;
+  readonly test: (value: string) => boolean;
+}
+
+/** A regex pattern with Python's re.search semantics (see above). */
+export function pattern(source: string, jsRegex: RegExp): Pattern {
+  return { source, test: (v) => jsRegex.test(withoutFinalNewline(v)) };
+}
+
+type Format = "name" | "date-time" | "uuid";
+
+const FORMATS: Record<Format, (s: string) => boolean> = {
+  name: isValidName,
+  "date-time": (s) => parseIsoTime(s) !== undefined,
+  uuid: isUuidLike,
+};
+
+interface StringRules {
+  readonly nullable?: boolean;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: Pattern;
+  readonly format?: Format;
+}
+
+/** A JSON Schema string: type, minLength, maxLength, pattern, format. */
+export function jsonString(rules: StringRules & { nullable: true }): z.ZodNullable<z.ZodString>;
+export function jsonString(rules?: StringRules & { nullable?: false }): z.ZodString;
+export function jsonString(rules: StringRules = {}): z.ZodString | z.ZodNullable<z.ZodString> {
+  const types: JsonType[] = rules.nullable ? ["string", "null"] : ["string"];
+  const checks: z.core.$ZodCheck<string>[] = [];
+  const { minLength, maxLength, pattern: p, format } = rules;
+  if (minLength !== undefined) {
+    checks.push(
+      z.refine((s: string) => codePoints(s) >= minLength, {
+        error: (i) => `${repr(i.input)} is too short`,
+        abort: true,
+      }),
+    );
+  }
+  if (maxLength !== undefined) {
+    checks.push(
+      z.refine((s: string) => codePoints(s) <= maxLength, {
+        error: (i) => `${repr(i.input)} is too long`,
+        abort: true,
+      }),
+    );
+  }
+  if (p) {
+    checks.push(
+      z.refine(p.test, { error: (i) => `${repr(i.input)} does not match ${reprString(p.source)}`, abort: true }),
+    );
+  }
+  if (format === "name") {
+    checks.push(z.refine(FORMATS.name, { error: INVALID_NAME, params: { bare: true }, abort: true }));
+  } else if (format) {
+    checks.push(z.refine(FORMATS[format], { error: (i) => `${repr(i.input)} is not a '${format}'`, abort: true }));
+  }
+  const base = z.string({ error: (i) => notOfType(i.input, types) }).check(...checks);
+  return rules.nullable ? base.nullable() : base;
+}
+
+interface EnumRules {
+  /** Upstream's enum as Python prints it: a list or a tuple. */
+  readonly display: "list" | "tuple";
+  /** Upstream lists `enum` before `type` in some schemas (payloads). */
+  readonly enumFirst?: boolean;
+  /** D3: recovery_method is accepted in any case and stored lower-case. */
+  readonly caseInsensitive?: boolean;
+}
+
+/** A JSON Schema string enum. */
+export function jsonEnum<const T extends readonly string[]>(values: T, rules: EnumRules) {
+  const shown = values.map(reprString).join(", ");
+  const listed = rules.display === "list" ? `[${shown}]` : `(${shown})`;
+  const notOneOf = (input: unknown) => `${repr(input)} is not one of ${listed}`;
+  const normal = (s: string) => (rules.caseInsensitive ? s.toLowerCase() : s);
+  const member = (s: string) => (values as readonly string[]).includes(normal(s));
+  return z
+    .unknown()
+    .check(
+      z.refine((v) => !rules.enumFirst || (typeof v === "string" && member(v)), {
+        error: (i) => notOneOf(i.input),
+        abort: true,
+      }),
+      z.refine((v) => typeof v === "string", { error: (i) => notOfType(i.input, ["string"]), abort: true }),
+      z.refine((v) => member(v as string), { error: (i) => notOneOf(i.input), abort: true }),
+    )
+    .transform((v) => normal(v as string) as T[number]);
+}
+
+const BOOLEAN_STRINGS = {
+  true: ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"],
+  false: ["False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"],
+} as const;
+const BOOLEAN_ENUM = `[True, ${BOOLEAN_STRINGS.true.map(reprString).join(", ")}, False, ${BOOLEAN_STRINGS.false.map(reprString).join(", ")}]`;
+
+/**
+ * parameter_types.boolean: JSON true/false or one of the exact strings
+ * upstream lists, converted strictly (oslo's bool_from_string, strict=True).
+ */
+export function jsonBoolean() {
+  const accepted = (v: unknown) =>
+    typeof v === "boolean" ||
+    (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v) ||
+    (BOOLEAN_STRINGS.false as readonly unknown[]).includes(v);
+  return z
+    .unknown()
+    .check(
+      z.refine((v) => typeof v === "boolean" || typeof v === "string", {
+        error: (i) => notOfType(i.input, ["boolean", "string"]),
+        abort: true,
+      }),
+      z.refine(accepted, { error: (i) => `${repr(i.input)} is not one of ${BOOLEAN_ENUM}`, abort: true }),
+    )
+    .transform((v) => v === true || (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v));
+}
+
+type Keyword = "required" | "anyOf" | "additionalProperties";
+
+interface ObjectRules<R extends string> {
+  readonly required?: readonly R[];
+  /** At least one of these keys (upstream's anyOf of required). */
+  readonly anyOf?: readonly string[];
+  /** Keys matching this pattern are validated by `value`. */
+  readonly patternProperties?: { readonly pattern: Pattern; readonly value: z.ZodType };
+  /** Where required/anyOf and additionalProperties sit in upstream's schema. */
+  readonly order: readonly Keyword[];
+}
+
+/** The decoded object: required keys present, the others optional. */
+type ObjectOutput<S extends Record<string, z.ZodType>, R extends keyof S> = { [K in R]: z.output<S[K]> } & {
+  [K in Exclude<keyof S, R>]?: z.output<S[K]>;
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A JSON Schema object with additionalProperties: false. */
+type Shape = Record<string, z.ZodType>;
+
+export function jsonObject<S extends Shape, R extends keyof S & string = never>(
+  shape: S,
+  rules: ObjectRules<R>,
+): z.ZodType<ObjectOutput<S, R>> {
+  const optionalShape = Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()])) as {
+    [K in keyof S]: z.ZodOptional<S[K]>;
+  };
+  return z.looseObject(optionalShape, { error: (i) => notOfType(i.input, ["object"]) }).superRefine((value, ctx) => {
+    const input = value as Record<string, unknown>;
+    const keys = Object.keys(input);
+    const pp = rules.patternProperties;
+    if (pp) {
+      for (const key of keys) {
+        if (Object.hasOwn(shape, key) || !pp.pattern.test(key)) continue;
+        const result = pp.value.safeParse(input[key], { reportInput: true });
+        const issue = result.error?.issues[0];
+        if (issue) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+      }
+    }
+    for (const keyword of rules.order) {
+      if (keyword === "required") {
+        const missing = (rules.required ?? []).find((k) => !Object.hasOwn(input, k));
+        if (missing !== undefined) {
+          ctx.addIssue({ code: "custom", input, message: `${reprString(missing)} is a required property` });
+        }
+      } else if (keyword === "anyOf") {
+        if (rules.anyOf && !rules.anyOf.some((k) => Object.hasOwn(input, k))) {
+          ctx.addIssue({
+            code: "custom",
+            input,
+            message: `${repr(input)} is not valid under any of the given schemas`,
+          });
+        }
+      } else {
+        const extras = keys.filter((k) => !Object.hasOwn(shape, k) && !pp?.pattern.test(k));
+        if (extras.length === 0) continue;
+        const shown = extras.map(reprString).join(", ");
+        const message = pp
+          ? `${shown} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${reprString(pp.pattern.source)}`
+          : `Additional properties are not allowed (${shown} ${extras.length === 1 ? "was" : "were"} unexpected)`;
+        ctx.addIssue({ code: "custom", input, message });
+      }
+    }
+  }) as unknown as z.ZodType<ObjectOutput<S, R>>;
+}
+
+/** Walks a decoded JSON body along an issue path. */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (!isPlainObject(value) && !Array.isArray(value)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** The 400 message upstream gives for a validation issue (spec §9.3). */
+function describe(issue: z.core.$ZodIssue, body: unknown): string {
+  if (issue.code === "custom" && issue.params?.bare) return issue.message;
+  const field = issue.path.at(-1);
+  if (field === undefined) return issue.message;
+  return `Invalid input for field/attribute ${String(field)}. Value: ${str(valueAt(body, issue.path))}. ${issue.message}`;
+}
+
+function firstError(error: { issues: readonly z.core.$ZodIssue[] }, body: unknown): string {
+  const first = error.issues[0];
+  return first ? describe(first, body) : "Invalid input";
+}
+
+/** Validates a decoded value; throws the 400 fault for its first error. */
+export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new Fault(400, firstError(result.error, value));
+}
+
+/**
+ * The body of a POST or PUT, checked by `schema` through @hono/zod-validator:
+ * the first error becomes upstream's 400 (spec §9.3), thrown so the app's
+ * error handler renders it like every other fault.
+ */
+export function bodyValidator<T extends z.ZodType>(schema: T) {
+  return zValidator(
+    "json",
+    schema,
+    (result) => {
+      if (!result.success) throw new Fault(400, firstError(result.error, result.data));
+    },
+    { validationFunction: (s, value) => (s as z.ZodType).safeParseAsync(value, { reportInput: true }) as never },
+  );
+}
+
+/**
+ * A body validator whose schema depends on the microversion: `newer` from
+ * `since` on, `older` before it (e.g. segment `enabled` from 1.2).
+ */
+export function versionedBodyValidator<N extends z.ZodType, O extends z.ZodType>(
+  since: { major: number; minor: number },
+  newer: N,
+  older: O,
+): MiddlewareHandler<
+  AppEnv,
+  string,
+  { in: { json: z.input<N> | z.input<O> }; out: { json: z.output<N> | z.output<O> } }
+> {
+  const forNewer = bodyValidator(newer);
+  const forOlder = bodyValidator(older);
+  return (c, next) =>
+    ((atLeast(c.get("apiVersion"), since.major, since.minor) ? forNewer : forOlder) as MiddlewareHandler)(c, next);
+}

@@ -1,0 +1,48 @@
+import type * as z from "zod";
+import { RECOVERY_METHODS } from "../../db/schema";
+import { boolean, description, name } from "../../http/parameter-types";
+import { jsonEnum, jsonObject } from "../../http/validation";
+
+// masakari/api/openstack/ha/schemas/segments.py. `enabled` is accepted in
+// bodies from microversion 1.2 (spec §2); before that it is an unexpected
+// property.
+
+// D3: any case in, lower case stored and returned.
+const recoveryMethod = () => jsonEnum(RECOVERY_METHODS, { display: "list", caseInsensitive: true });
+
+const fields = () => ({
+  name: name(),
+  description: description(),
+  recovery_method: recoveryMethod(),
+  service_type: name(),
+});
+const fieldsV12 = () => ({ ...fields(), enabled: boolean() });
+
+const wrap = <S extends z.ZodType>(segment: S) =>
+  jsonObject({ segment }, { required: ["segment"], order: ["required", "additionalProperties"] });
+
+const create = <S extends ReturnType<typeof fields>>(shape: S) =>
+  wrap(
+    jsonObject(shape, {
+      required: ["name", "recovery_method", "service_type"],
+      order: ["additionalProperties", "required"],
+    }),
+  );
+
+const update = <S extends ReturnType<typeof fields>>(shape: S) =>
+  wrap(jsonObject(shape, { anyOf: Object.keys(shape), order: ["additionalProperties", "anyOf"] }));
+
+export const segmentSchemas = {
+  create: create(fields()),
+  createV12: create(fieldsV12()),
+  update: update(fields()),
+  updateV12: update(fieldsV12()),
+};
+
+export interface SegmentFields {
+  name?: string;
+  description?: string | null;
+  recovery_method?: (typeof RECOVERY_METHODS)[number];
+  service_type?: string;
+  enabled?: boolean;
+}

@@ -1,0 +1,138 @@
+import { and, eq, ne, not, notExists, or, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { formatDb, now, nowSeconds } from "../../datetime";
+import type { Database } from "../../db/client";
+import { hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
+import { type PageRequest, paginate } from "../../http/paging";
+import { segmentInUse } from "./in-use";
+import type { SegmentFields } from "./schemas";
+
+const live = (uuid: string) => and(eq(segments.uuid, uuid), eq(segments.deleted, 0));
+
+export interface SegmentFilters {
+  recovery_method?: string;
+  service_type?: string;
+  enabled?: boolean;
+}
+
+export function listSegments(db: Database, filters: SegmentFilters, page: PageRequest): Promise<SegmentRow[]> {
+  const conditions: SQL[] = [];
+  if (filters.recovery_method !== undefined)
+    conditions.push(sql`${segments.recovery_method} = ${filters.recovery_method}`);
+  if (filters.service_type !== undefined) conditions.push(eq(segments.service_type, filters.service_type));
+  if (filters.enabled !== undefined) conditions.push(eq(segments.enabled, filters.enabled));
+  return paginate(db, segments, and(...conditions), page);
+}
+
+export async function findSegment(db: Database, uuid: string): Promise<SegmentRow | undefined> {
+  return db.select().from(segments).where(live(uuid)).get();
+}
+
+/**
+ * Inserts a segment unless a live one has its name. The unique index on
+ * (name, deleted) is the guard: ON CONFLICT DO NOTHING makes a taken name
+ * "no row inserted" in the same statement (D12). Undefined: name taken.
+ */
+export async function createSegment(
+  db: Database,
+  fields: Required<Pick<SegmentFields, "name" | "recovery_method" | "service_type">> & SegmentFields,
+): Promise<SegmentRow | undefined> {
+  const [row] = await db
+    .insert(segments)
+    .values({
+      created_at: nowSeconds(),
+      uuid: crypto.randomUUID(),
+      name: fields.name,
+      service_type: fields.service_type,
+      description: fields.description ?? null,
+      recovery_method: fields.recovery_method,
+      enabled: fields.enabled ?? true,
+    })
+    .onConflictDoNothing({ target: [segments.name, segments.deleted] })
+    .returning();
+  return row;
+}
+
+export type Refusal = "not-found" | "in-use" | "name-taken";
+
+/**
+ * Why a guarded write touched no row, read in the same batch as the write
+ * (so from the same state), in upstream's order of checks: missing, then in
+ * use, else the remaining guard (a taken name).
+ */
+function classify(db: Database, uuid: string) {
+  return db
+    .select({ inUse: sql<number>`${segmentInUse(db, uuid)}` })
+    .from(segments)
+    .where(live(uuid));
+}
+
+const refusal = (rows: { inUse: number }[]): Refusal => {
+  const [row] = rows;
+  if (!row) return "not-found";
+  return row.inUse ? "in-use" : "name-taken";
+};
+
+const other = alias(segments, "other_segment");
+
+/**
+ * Updates a live segment that is not in use, in one guarded UPDATE: the
+ * WHERE clause holds every precondition (live, not in use, name free), so
+ * no change can slip in between a check and the write (D12). updated_at
+ * moves only when a value actually changes, as SQLAlchemy does.
+ */
+export async function updateSegment(db: Database, uuid: string, changes: SegmentFields): Promise<SegmentRow | Refusal> {
+  const columns = Object.entries(changes) as [keyof SegmentFields, unknown][];
+  const changed = or(
+    ...columns.map(
+      ([key, value]) => sql`${segments[key]} IS NOT ${typeof value === "boolean" ? Number(value) : value}`,
+    ),
+  );
+  const nameFree =
+    changes.name === undefined
+      ? undefined
+      : notExists(
+          db
+            .select({ one: sql`1` })
+            .from(other)
+            .where(and(eq(other.name, changes.name), eq(other.deleted, 0), ne(other.uuid, uuid))),
+        );
+  const [updated, why] = await db.batch([
+    db
+      .update(segments)
+      .set({ ...changes, updated_at: sql`CASE WHEN ${changed} THEN ${nowSeconds()} ELSE ${segments.updated_at} END` })
+      .where(and(live(uuid), not(segmentInUse(db, uuid)), nameFree))
+      .returning(),
+    classify(db, uuid),
+  ]);
+  return updated[0] ?? refusal(why);
+}
+
+/**
+ * Soft-deletes a live segment that is not in use, then its live hosts, in
+ * one batch (D12): the segment UPDATE carries the in-use guard, and the
+ * hosts go only once their segment is no longer live.
+ */
+export async function deleteSegment(db: Database, uuid: string): Promise<"deleted" | Exclude<Refusal, "name-taken">> {
+  const deletedAt = formatDb(now());
+  const [deleted, , why] = await db.batch([
+    db
+      .update(segments)
+      .set({ deleted: sql`${segments.id}`, deleted_at: deletedAt })
+      .where(and(live(uuid), not(segmentInUse(db, uuid))))
+      .returning({ id: segments.id }),
+    db
+      .update(hosts)
+      .set({ deleted: sql`${hosts.id}`, deleted_at: deletedAt })
+      .where(
+        and(
+          eq(hosts.failover_segment_id, uuid),
+          eq(hosts.deleted, 0),
+          notExists(db.select({ one: sql`1` }).from(segments).where(live(uuid))),
+        ),
+      ),
+    classify(db, uuid),
+  ]);
+  if (deleted.length > 0) return "deleted";
+  return refusal(why) === "in-use" ? "in-use" : "not-found";
+}
