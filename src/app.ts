@@ -8,9 +8,12 @@ import { routePath } from "./http/path";
 import { checkContentType, MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./http/request";
 import { faultResponse, renderError, reply } from "./http/responses";
 import { extensions } from "./resources/extensions/routes";
+import { hosts } from "./resources/hosts/routes";
+import { notifications } from "./resources/notifications/routes";
 import { segments } from "./resources/segments/routes";
 import { applicationUrl, choices, versionList } from "./resources/versions/documents";
 import { versions } from "./resources/versions/routes";
+import { vmoves } from "./resources/vmoves/routes";
 
 /**
  * The v1 pipeline (spec §1.1): request id, body size limit and
@@ -39,6 +42,9 @@ function v1(): Hono<AppEnv> {
   api.route("/", versions);
   api.route("/", extensions);
   api.route("/", segments);
+  api.route("/", hosts);
+  api.route("/", notifications);
+  api.route("/", vmoves);
   // D7: a path no route matches is a JSON itemNotFound fault (upstream
   // answers webob's plain-text 404).
   api.all("*", () => {

@@ -12,6 +12,8 @@ export interface Env {
   DUPLICATE_NOTIFICATION_DETECTION_INTERVAL?: string;
   /** Nova's compute endpoint; host names are checked against it when set (D10). */
   NOVA_URL?: string;
+  /** How long Nova may take to answer a compute service check, in ms. */
+  NOVA_TIMEOUT_MS?: string;
   /** A JSON object of policy rules overriding upstream's defaults (D9). */
   POLICY?: string;
 }
@@ -38,6 +40,7 @@ const settings = z.object({
     .url({ error: "must be an http(s) URL" })
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  NOVA_TIMEOUT_MS: integerSetting(10000, 1),
   POLICY: z
     .string()
     .optional()
@@ -61,6 +64,7 @@ export interface Config {
   readonly maxLimit: number;
   readonly duplicateNotificationInterval: number;
   readonly novaUrl: string | undefined;
+  readonly novaTimeoutMs: number;
   readonly policy: Policy;
 }
 
@@ -87,5 +91,6 @@ export function loadConfig(env: Partial<Env>): Config {
     maxLimit: s.MAX_LIMIT,
     duplicateNotificationInterval: s.DUPLICATE_NOTIFICATION_DETECTION_INTERVAL,
     novaUrl: s.NOVA_URL,
+    novaTimeoutMs: s.NOVA_TIMEOUT_MS,
   };
 }

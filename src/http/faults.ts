@@ -81,6 +81,7 @@ export const messages = {
   hostInUseUpdate: (uuid: string) => `Host ${uuid} can't be updated as it is in-use to process notifications.`,
   hostInUseDelete: (uuid: string) => `Host ${uuid} can't be deleted as it is in-use to process notifications.`,
   computeServiceNotFound: (name: string) => `Compute service with name ${name} could not be found.`,
+  computeUnavailable: (why: string) => `Compute service could not be checked: ${why}.`,
 
   notificationNotFound: (id: string) => `No notification with id ${id}.`,
   notificationHostNotFound: (name: string) => `Host with name ${name} could not be found.`,

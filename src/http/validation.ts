@@ -316,3 +316,13 @@ export function versionedBodyValidator<N extends z.ZodType, O extends z.ZodType>
   return (c, next) =>
     ((atLeast(c.get("apiVersion"), since.major, since.minor) ? forNewer : forOlder) as MiddlewareHandler)(c, next);
 }
+
+/**
+ * D6: upstream's schema lets null through for host `type` and
+ * `control_attributes`, which the database cannot store (500). Null gets the
+ * 400 a non-nullable string would give; other values keep the nullable
+ * schema's wording.
+ */
+export function refuseNull<T extends z.ZodType>(schema: T): z.ZodType<Exclude<z.output<T>, null>, z.input<T>> {
+  return schema.check(z.refine((v) => v !== null, { error: "None is not of type 'string'", abort: true })) as never;
+}

@@ -1,0 +1,34 @@
+import { boolean, description, hostType, name } from "../../http/parameter-types";
+import { jsonObject, refuseNull } from "../../http/validation";
+
+// masakari/api/openstack/ha/schemas/hosts.py. Booleans convert strictly on
+// create and update alike (spec §5.2).
+
+const fields = () => ({
+  name: name(),
+  type: refuseNull(hostType()),
+  control_attributes: refuseNull(description()),
+  reserved: boolean(),
+  on_maintenance: boolean(),
+});
+
+const wrap = <S extends ReturnType<typeof jsonObject>>(host: S) =>
+  jsonObject({ host }, { required: ["host"], order: ["required", "additionalProperties"] });
+
+export const hostSchemas = {
+  create: wrap(
+    jsonObject(fields(), {
+      required: ["name", "type", "control_attributes"],
+      order: ["additionalProperties", "required"],
+    }),
+  ),
+  update: wrap(jsonObject(fields(), { anyOf: Object.keys(fields()), order: ["additionalProperties", "anyOf"] })),
+};
+
+export interface HostFields {
+  name?: string;
+  type?: string;
+  control_attributes?: string;
+  reserved?: boolean;
+  on_maintenance?: boolean;
+}

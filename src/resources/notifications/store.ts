@@ -1,0 +1,131 @@
+import { type AnyColumn, and, eq, exists, gte, not, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { addSeconds, formatDb, nowSeconds, type UtcDateTime } from "../../datetime";
+import type { Database } from "../../db/client";
+import { insertSelection } from "../../db/guarded-insert";
+import { hosts, type NotificationRow, notifications } from "../../db/schema";
+import { type PageRequest, paginate } from "../../http/paging";
+import { pythonJson } from "../../http/python";
+
+export interface NotificationFilters {
+  status?: string;
+  source_host_uuid?: string;
+  type?: string;
+  generatedSince?: UtcDateTime;
+}
+
+export function listNotifications(
+  db: Database,
+  filters: NotificationFilters,
+  page: PageRequest,
+): Promise<NotificationRow[]> {
+  const conditions: SQL[] = [];
+  if (filters.status !== undefined) conditions.push(sql`${notifications.status} = ${filters.status}`);
+  if (filters.source_host_uuid !== undefined)
+    conditions.push(eq(notifications.source_host_uuid, filters.source_host_uuid));
+  if (filters.type !== undefined) conditions.push(eq(notifications.type, filters.type));
+  if (filters.generatedSince !== undefined) {
+    conditions.push(gte(notifications.generated_time, formatDb(filters.generatedSince)));
+  }
+  return paginate(db, notifications, and(...conditions), page);
+}
+
+export async function findNotification(db: Database, uuid: string): Promise<NotificationRow | undefined> {
+  return db
+    .select()
+    .from(notifications)
+    .where(and(eq(notifications.notification_uuid, uuid), eq(notifications.deleted, 0)))
+    .get();
+}
+
+export interface NewNotification {
+  type: string;
+  hostname: string;
+  generatedTime: UtcDateTime;
+  payload: Record<string, string>;
+}
+
+export type Refusal = "host-not-found" | "host-on-maintenance" | "duplicate";
+
+const earlier = alias(notifications, "earlier");
+
+/**
+ * Whether the stored payload `column` equals `payload` as a dict: the same
+ * keys with the same values, in any order (upstream compares dicts).
+ * Stored text that is not a JSON object equals nothing.
+ */
+function samePayload(column: AnyColumn, payload: Record<string, string>): SQL {
+  const text = JSON.stringify(payload);
+  return sql`CASE WHEN json_valid(${column}) AND json_type(${column}) = 'object' THEN
+      (SELECT count(*) FROM json_each(${column})) = ${Object.keys(payload).length}
+      AND NOT EXISTS (
+        SELECT 1 FROM json_each(${text}) AS new_item
+        WHERE json_type(${column}, '$."' || new_item.key || '"') IS NOT new_item.type
+           OR json_extract(${column}, '$."' || new_item.key || '"') IS NOT new_item.value)
+    ELSE 0 END`;
+}
+
+/**
+ * Records a notification with status new, in one INSERT ... SELECT whose
+ * WHERE clause holds upstream's business rules (spec §6.2, D12): the row is
+ * taken from the live host named `hostname`, only if that host is not on
+ * maintenance and no live notification of the same type from that host with
+ * an equal payload was generated at or after `generated_time - interval`
+ * (any status, no upper bound). D1 runs statements one at a time, so two
+ * identical notifications sent at once cannot both pass; upstream needs a
+ * random sleep or a distributed lock for this. When nothing is inserted, a
+ * read in the same batch says which rule refused it, in upstream's order.
+ */
+export async function createNotification(
+  db: Database,
+  notification: NewNotification,
+  duplicateInterval: number,
+): Promise<NotificationRow | Refusal> {
+  const values = insertSelection(notifications, {
+    created_at: nowSeconds(),
+    deleted: 0,
+    notification_uuid: crypto.randomUUID(),
+    generated_time: formatDb(notification.generatedTime),
+    source_host_uuid: hosts.uuid,
+    type: notification.type,
+    // Stored as upstream's json.dumps writes it, so rows move both ways (D11).
+    payload: pythonJson(notification.payload),
+    status: "new",
+    // Master records the host's segment at creation.
+    failover_segment_uuid: hosts.failover_segment_id,
+  });
+  const threshold = formatDb(addSeconds(notification.generatedTime, -duplicateInterval));
+  const duplicate = exists(
+    db
+      .select({ one: sql`1` })
+      .from(earlier)
+      .where(
+        and(
+          eq(earlier.deleted, 0),
+          eq(earlier.type, notification.type),
+          eq(earlier.source_host_uuid, hosts.uuid),
+          gte(earlier.generated_time, threshold),
+          samePayload(earlier.payload, notification.payload),
+        ),
+      ),
+  );
+  const host = and(eq(hosts.name, notification.hostname), eq(hosts.deleted, 0));
+  const [inserted, found] = await db.batch([
+    db
+      .insert(notifications)
+      .select(
+        (qb) =>
+          qb
+            .select(values)
+            .from(hosts)
+            .where(and(host, sql`coalesce(${hosts.on_maintenance}, 0) = 0`, not(duplicate))) as never,
+      )
+      .returning(),
+    db.select({ onMaintenance: hosts.on_maintenance }).from(hosts).where(host),
+  ]);
+  const [row] = inserted;
+  if (row) return row;
+  const [source] = found;
+  if (!source) return "host-not-found";
+  return source.onMaintenance ? "host-on-maintenance" : "duplicate";
+}

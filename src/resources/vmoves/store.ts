@@ -1,0 +1,33 @@
+import { and, eq, type SQL } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { type VmoveRow, vmoves } from "../../db/schema";
+import { type PageRequest, paginate } from "../../http/paging";
+
+export interface VmoveFilters {
+  status?: string;
+  type?: string;
+}
+
+export function listVmoves(
+  db: Database,
+  notificationUuid: string,
+  filters: VmoveFilters,
+  page: PageRequest,
+): Promise<VmoveRow[]> {
+  const conditions: SQL[] = [eq(vmoves.notification_uuid, notificationUuid)];
+  if (filters.status !== undefined) conditions.push(eq(vmoves.status, filters.status));
+  if (filters.type !== undefined) conditions.push(eq(vmoves.type, filters.type));
+  return paginate(db, vmoves, and(...conditions), page);
+}
+
+/**
+ * A live VM move by uuid alone. Upstream does not check that it belongs to
+ * the notification in the URL (spec §7), and neither do we.
+ */
+export async function findVmove(db: Database, uuid: string): Promise<VmoveRow | undefined> {
+  return db
+    .select()
+    .from(vmoves)
+    .where(and(eq(vmoves.uuid, uuid), eq(vmoves.deleted, 0)))
+    .get();
+}
