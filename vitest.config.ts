@@ -8,8 +8,22 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        // A test-only binding: the setup file applies these migrations.
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          // A test-only binding: the setup file applies these migrations.
+          bindings: { TEST_MIGRATIONS: migrations },
+          // Every fetch the Worker makes (Nova, Keystone) goes to a fake
+          // OpenStack Worker; tests ask it what it saw through FAKE_OPENSTACK.
+          workers: [
+            {
+              name: "fake-openstack",
+              modules: true,
+              scriptPath: "./test/fakes/openstack.mjs",
+              compatibilityDate: "2026-11-01",
+            },
+          ],
+          outboundService: "fake-openstack",
+          serviceBindings: { FAKE_OPENSTACK: "fake-openstack" },
+        },
       }),
     ],
     test: {

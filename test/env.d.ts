@@ -5,6 +5,12 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** The fake OpenStack (test/fakes/openstack.mjs). */
+      FAKE_OPENSTACK: Fetcher;
+    }
+    // Types `exports.default` from "cloudflare:workers" in tests.
+    interface GlobalProps {
+      mainModule: typeof import("../src/index");
     }
   }
 }

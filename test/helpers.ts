@@ -1,0 +1,162 @@
+import { env, exports } from "cloudflare:workers";
+import { createApp } from "../src/app";
+import { loadConfig } from "../src/config";
+
+/** The origin every test request is sent to; links in bodies start with it. */
+export const ORIGIN = "http://masakari.test";
+
+export interface Exchange {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+  readonly json: any;
+}
+
+export interface CallOptions {
+  /** Sent as JSON with Content-Type: application/json. */
+  readonly body?: unknown;
+  /** Sent as is (no Content-Type unless given in headers). */
+  readonly raw?: string | Uint8Array;
+  readonly headers?: Record<string, string>;
+  /** Sets OpenStack-API-Version: instance-ha <version>. */
+  readonly version?: string;
+}
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/** One request through the Worker's own fetch handler (or `handler`). */
+export async function call(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+  handler: Handler = (request) => exports.default.fetch(request),
+): Promise<Exchange> {
+  const headers = new Headers(options.headers);
+  let body: BodyInit | undefined;
+  if (options.raw !== undefined) body = options.raw;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  if (options.version !== undefined) headers.set("OpenStack-API-Version", `instance-ha ${options.version}`);
+  const response = await handler(new Request(`${ORIGIN}${path}`, { method, headers, body }));
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export const get = (path: string, options?: CallOptions) => call("GET", path, options);
+export const post = (path: string, body: unknown, options?: CallOptions) => call("POST", path, { ...options, body });
+export const put = (path: string, body: unknown, options?: CallOptions) => call("PUT", path, { ...options, body });
+export const del = (path: string, options?: CallOptions) => call("DELETE", path, options);
+
+/** A fault body as Masakari writes it. */
+export const fault = (name: string, code: number, message: string) => ({ [name]: { code, message } });
+
+/** Runs SQL straight against the Worker's D1 database. */
+export async function sql<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]> {
+  const result = await env.DB.prepare(query)
+    .bind(...params)
+    .all<T>();
+  return result.results;
+}
+
+/** The stored row of a segment, host or notification, byte for byte. */
+export async function row(table: "failover_segments" | "hosts" | "notifications", uuidColumn: string, uuid: string) {
+  const [found] = await sql(`SELECT * FROM ${table} WHERE ${uuidColumn} = ?`, uuid);
+  return found;
+}
+
+let counter = 0;
+/** A name no other test in the file uses. */
+export const unique = (prefix: string) => `${prefix}-${++counter}-${crypto.randomUUID().slice(0, 8)}`;
+
+export interface SegmentInput {
+  name?: string;
+  recovery_method?: string;
+  service_type?: string;
+  description?: string | null;
+  enabled?: boolean | string;
+}
+
+/** Creates a segment through the API and returns it. */
+export async function createSegment(fields: SegmentInput = {}) {
+  const segment = { name: unique("seg"), recovery_method: "auto", service_type: "COMPUTE", ...fields };
+  const response = await post(
+    "/v1/segments",
+    { segment },
+    { version: fields.enabled === undefined ? undefined : "1.2" },
+  );
+  if (response.status !== 202) throw new Error(`segment create answered ${response.status}: ${response.text}`);
+  return response.json.segment;
+}
+
+/** Stores a notification for a host straight in D1, as an engine or a test would. */
+export async function seedNotification(
+  hostUuid: string,
+  status: string,
+  fields: { type?: string; payload?: string; generated_time?: string } = {},
+) {
+  const uuid = crypto.randomUUID();
+  await sql(
+    `INSERT INTO notifications (created_at, deleted, notification_uuid, generated_time, source_host_uuid, type, payload, status)
+     VALUES ('2026-01-01 10:00:00.000000', 0, ?, ?, ?, ?, ?, ?)`,
+    uuid,
+    fields.generated_time ?? "2026-01-01 10:00:00.000000",
+    hostUuid,
+    fields.type ?? "COMPUTE_HOST",
+    fields.payload ?? '{"event": "STOPPED"}',
+    status,
+  );
+  return uuid;
+}
+
+/** The headers that matter on a v1 response, for toEqual. */
+export function v1Headers(exchange: Exchange) {
+  const h = exchange.headers;
+  return {
+    "content-type": h.get("content-type"),
+    "openstack-api-version": h.get("openstack-api-version"),
+    vary: h.get("vary"),
+    requestId: /^req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(
+      h.get("x-openstack-request-id") ?? "",
+    ),
+  };
+}
+
+/** What v1Headers gives for a success at `version`. */
+export const successHeaders = (version = "1.0") => ({
+  "content-type": "application/json",
+  "openstack-api-version": `masakari ${version}`,
+  vary: "OpenStack-API-Version",
+  requestId: true,
+});
+
+/** What v1Headers gives for a fault at `version`. */
+export const faultHeaders = (version = "1.0") => ({
+  "content-type": "application/json; charset=UTF-8",
+  "openstack-api-version": `instance-ha ${version}`,
+  vary: "OpenStack-API-Version",
+  requestId: true,
+});
+
+/** A Worker app built with other configuration, reached like the Worker. */
+export function appWith(settings: Partial<Record<string, string>>) {
+  const app = createApp(loadConfig({ ...env, ...settings }));
+  return async (method: string, path: string, options: CallOptions = {}): Promise<Exchange> =>
+    call(method, path, options, (request) => app.fetch(request, env));
+}
+
+/** How many calls the fake OpenStack saw for `key` (test/fakes/openstack.mjs). */
+export async function fakeCalls(key: string): Promise<number> {
+  const response = await env.FAKE_OPENSTACK.fetch(`http://control.test/calls?key=${encodeURIComponent(key)}`);
+  const body = (await response.json()) as { calls: number };
+  return body.calls;
+}
