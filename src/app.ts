@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { Config } from "./config";
 import { database } from "./db/client";
-import { authenticate } from "./http/auth";
+import { authentication } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { Fault, messages } from "./http/faults";
 import { routePath } from "./http/path";
@@ -19,7 +19,7 @@ import { vmoves } from "./resources/vmoves/routes";
  * The v1 pipeline (spec §1.1): request id, body size limit and
  * authentication for every /v1 path, then the resource routes.
  */
-function v1(): Hono<AppEnv> {
+function v1(config: Config): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.use("*", async (c, next) => {
     await next();
@@ -32,7 +32,7 @@ function v1(): Hono<AppEnv> {
     }
     await next();
   });
-  api.use("*", authenticate);
+  api.use("*", authentication(config));
   api.use("*", async (c, next) => {
     c.set("db", database(c.env.DB));
     // Upstream's router has no HEAD routes (Hono would answer HEAD as GET).
@@ -64,7 +64,7 @@ export function createApp(config: Config): Hono<AppEnv> {
   // oslo.middleware's healthcheck (upstream master).
   app.get("/healthcheck", (c) => c.text("OK", 200));
 
-  app.route("/v1", v1());
+  app.route("/v1", v1(config));
 
   // Every other path: the versions app (spec §1.2). No request id, no auth.
   app.all("*", (c) => {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { KeystoneSettings, ServiceCredentials } from "./http/keystone";
 import { DEFAULT_MAX_LIMIT } from "./http/paging";
 import { Policy } from "./http/policy";
 
@@ -16,6 +17,20 @@ export interface Env {
   NOVA_TIMEOUT_MS?: string;
   /** A JSON object of policy rules overriding upstream's defaults (D9). */
   POLICY?: string;
+  /** Keystone's identity endpoint without /v3 (AUTH_STRATEGY=keystone). */
+  KEYSTONE_URL?: string;
+  /** The Worker's own Keystone identity: an application credential... */
+  KEYSTONE_APPLICATION_CREDENTIAL_ID?: string;
+  KEYSTONE_APPLICATION_CREDENTIAL_SECRET?: string;
+  /** ...or a service user with a role on a project. */
+  KEYSTONE_SERVICE_USER?: string;
+  KEYSTONE_SERVICE_PASSWORD?: string;
+  KEYSTONE_SERVICE_PROJECT?: string;
+  KEYSTONE_SERVICE_DOMAIN?: string;
+  /** How long Keystone may take to answer, in ms. */
+  KEYSTONE_TIMEOUT_MS?: string;
+  /** The longest a token validation is reused, in seconds (0: never). */
+  TOKEN_CACHE_SECONDS?: string;
 }
 
 const integerSetting = (fallback: number, min: number) =>
@@ -41,6 +56,15 @@ const settings = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   NOVA_TIMEOUT_MS: integerSetting(10000, 1),
+  KEYSTONE_URL: z.url({ error: "must be an http(s) URL" }).optional(),
+  KEYSTONE_APPLICATION_CREDENTIAL_ID: z.string().optional(),
+  KEYSTONE_APPLICATION_CREDENTIAL_SECRET: z.string().optional(),
+  KEYSTONE_SERVICE_USER: z.string().optional(),
+  KEYSTONE_SERVICE_PASSWORD: z.string().optional(),
+  KEYSTONE_SERVICE_PROJECT: z.string().optional(),
+  KEYSTONE_SERVICE_DOMAIN: z.string().optional(),
+  KEYSTONE_TIMEOUT_MS: integerSetting(5000, 1),
+  TOKEN_CACHE_SECONDS: integerSetting(300, 0),
   POLICY: z
     .string()
     .optional()
@@ -66,6 +90,43 @@ export interface Config {
   readonly novaUrl: string | undefined;
   readonly novaTimeoutMs: number;
   readonly policy: Policy;
+  /** Set when AUTH_STRATEGY=keystone. */
+  readonly keystone: KeystoneSettings | undefined;
+}
+
+type Settings = z.output<typeof settings>;
+
+function serviceCredentials(s: Settings): ServiceCredentials {
+  if (s.KEYSTONE_APPLICATION_CREDENTIAL_ID && s.KEYSTONE_APPLICATION_CREDENTIAL_SECRET) {
+    return {
+      kind: "application_credential",
+      id: s.KEYSTONE_APPLICATION_CREDENTIAL_ID,
+      secret: s.KEYSTONE_APPLICATION_CREDENTIAL_SECRET,
+    };
+  }
+  if (s.KEYSTONE_SERVICE_USER && s.KEYSTONE_SERVICE_PASSWORD && s.KEYSTONE_SERVICE_PROJECT) {
+    return {
+      kind: "password",
+      user: s.KEYSTONE_SERVICE_USER,
+      password: s.KEYSTONE_SERVICE_PASSWORD,
+      project: s.KEYSTONE_SERVICE_PROJECT,
+      domain: s.KEYSTONE_SERVICE_DOMAIN || "Default",
+    };
+  }
+  throw new Error(
+    "masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT",
+  );
+}
+
+function keystoneSettings(s: Settings): KeystoneSettings | undefined {
+  if (s.AUTH_STRATEGY !== "keystone") return undefined;
+  if (!s.KEYSTONE_URL) throw new Error("masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_URL");
+  return {
+    url: s.KEYSTONE_URL.replace(/\/+$/, ""),
+    credentials: serviceCredentials(s),
+    timeoutMs: s.KEYSTONE_TIMEOUT_MS,
+    cacheSeconds: s.TOKEN_CACHE_SECONDS,
+  };
 }
 
 /**
@@ -92,5 +153,6 @@ export function loadConfig(env: Partial<Env>): Config {
     duplicateNotificationInterval: s.DUPLICATE_NOTIFICATION_DETECTION_INTERVAL,
     novaUrl: s.NOVA_URL,
     novaTimeoutMs: s.NOVA_TIMEOUT_MS,
+    keystone: keystoneSettings(s),
   };
 }

@@ -1,15 +1,24 @@
 import type { MiddlewareHandler } from "hono";
+import type { Config } from "../config";
 import type { AppEnv, RequestContext } from "./context";
 import { Fault, messages } from "./faults";
+import { Keystone, Unauthenticated } from "./keystone";
+import type { Credentials, Policy } from "./policy";
+import { pythonJson } from "./python";
 
-// Authentication sits in this one middleware (D8). noauth2, for local
-// development and tests, is upstream master's: no credential is checked,
-// every caller is admin, and user and project come from the standard
-// identity headers (oslo.context's from_environ).
+// Authentication sits in this one middleware (D8), in front of every /v1
+// path (the versions document at / and /healthcheck stay public).
+//  - noauth2, for local development and tests, is upstream master's: no
+//    credential is checked, every caller is admin, and user and project come
+//    from the standard identity headers (oslo.context's from_environ).
+//  - keystone validates X-Auth-Token against Keystone (keystone.ts); the
+//    caller is admin when the policy rule context_is_admin says so.
+
+type Header = (name: string) => string | undefined;
 
 const first = (...values: (string | undefined)[]) => values.find((v) => v !== undefined) ?? null;
 
-function noauthContext(header: (name: string) => string | undefined): RequestContext {
+function noauthContext(header: Header): RequestContext {
   return {
     userId: first(header("x-user-id"), header("x-user")),
     projectId: first(header("x-project-id"), header("x-tenant-id"), header("x-tenant")),
@@ -22,30 +31,73 @@ function noauthContext(header: (name: string) => string | undefined): RequestCon
   };
 }
 
-export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = c.get("config");
-  if (config.authStrategy !== "noauth2") {
-    throw new Fault(401, "The request you have made requires authentication.");
+export const credentials = (context: RequestContext): Credentials => ({
+  user_id: context.userId,
+  project_id: context.projectId,
+  roles: context.roles,
+  is_admin: context.isAdmin,
+});
+
+/** The policy target upstream passes: the caller's own project and user. */
+export const ownTarget = (context: RequestContext) => ({ project_id: context.projectId, user_id: context.userId });
+
+/** keystonemiddleware's 401: JSON of its own shape, and where to log in. */
+function unauthorized(keystone: Keystone): Response {
+  const body = {
+    error: { code: 401, title: "Unauthorized", message: "The request you have made requires authentication." },
+  };
+  return new Response(pythonJson(body), {
+    status: 401,
+    headers: { "Content-Type": "application/json", "WWW-Authenticate": keystone.wwwAuthenticate },
+  });
+}
+
+async function keystoneContext(keystone: Keystone, policy: Policy, token: string): Promise<RequestContext> {
+  const identity = await keystone.validate(token);
+  const creds = { user_id: identity.userId, project_id: identity.projectId, roles: identity.roles, is_admin: false };
+  return {
+    userId: identity.userId,
+    projectId: identity.projectId,
+    roles: identity.roles,
+    isAdmin: policy.allows("context_is_admin", creds, ownTarget({ ...identity, isAdmin: false, authToken: null })),
+    authToken: token,
+  };
+}
+
+/** The authentication middleware for the configured strategy. */
+export function authentication(config: Config): MiddlewareHandler<AppEnv> {
+  if (!config.keystone) {
+    return async (c, next) => {
+      c.set(
+        "context",
+        noauthContext((name) => c.req.header(name)),
+      );
+      await next();
+    };
   }
-  c.set(
-    "context",
-    noauthContext((name) => c.req.header(name)),
-  );
-  await next();
-};
+  const keystone = new Keystone(config.keystone);
+  return async (c, next) => {
+    const token = c.req.header("x-auth-token");
+    if (!token) {
+      c.res = unauthorized(keystone);
+      return;
+    }
+    try {
+      c.set("context", await keystoneContext(keystone, config.policy, token));
+    } catch (error) {
+      if (!(error instanceof Unauthenticated)) throw error;
+      c.res = unauthorized(keystone);
+      return;
+    }
+    await next();
+  };
+}
 
 /** 403 unless the policy rule `name` allows the caller (spec §10.2). */
 export function authorize(name: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const context = c.get("context");
-    const creds = {
-      user_id: context.userId,
-      project_id: context.projectId,
-      roles: context.roles,
-      is_admin: context.isAdmin,
-    };
-    const target = { project_id: context.projectId, user_id: context.userId };
-    if (!c.get("config").policy.allows(name, creds, target)) {
+    if (!c.get("config").policy.allows(name, credentials(context), ownTarget(context))) {
       throw new Fault(403, messages.policyDenied(name));
     }
     await next();

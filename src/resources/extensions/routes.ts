@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { authorize } from "../../http/auth";
+import { authorize, credentials, ownTarget } from "../../http/auth";
 import type { AppEnv, RequestContext } from "../../http/context";
 import { messages, notFound } from "../../http/faults";
 import { discoverable, type Policy, policies } from "../../http/policy";
@@ -21,14 +21,7 @@ type Extension = (typeof EXTENSIONS)[number];
 
 /** Each extension is listed only if its discoverable policy allows it. */
 function visible(policy: Policy, context: RequestContext): Extension[] {
-  const creds = {
-    user_id: context.userId,
-    project_id: context.projectId,
-    roles: context.roles,
-    is_admin: context.isAdmin,
-  };
-  const target = { project_id: context.projectId, user_id: context.userId };
-  return EXTENSIONS.filter((e) => policy.allows(discoverable(e.alias), creds, target));
+  return EXTENSIONS.filter((e) => policy.allows(discoverable(e.alias), credentials(context), ownTarget(context)));
 }
 
 export const extensions = new Hono<AppEnv>();
