@@ -11,14 +11,9 @@ import { repr, reprString, str } from "./python";
 // below. Upstream validates with JSON Schema (Draft 4) and answers 400 with
 // the *first* error jsonschema finds, worded by jsonschema and wrapped as
 // "Invalid input for field/attribute <field>. Value: <value>. <message>"
-// (spec §9.3). To give the same first error:
-//  - every primitive runs its checks in the order of upstream's schema
-//    keywords and stops at the first failure;
-//  - object properties are declared in upstream's order, all optional, so
-//    zod reports them in that order;
-//  - required / anyOf / additionalProperties are one object-level check that
-//    emits them in the object's own keyword order. zod runs it only when the
-//    properties passed, which is when jsonschema would reach those keywords.
+// (spec §9.3). To give the same first error, every primitive runs its checks
+// in the order of upstream's schema keywords and stops at the first failure,
+// and objects check their keywords in their schema's order (jsonObject).
 
 type JsonType = "string" | "null" | "boolean" | "object" | "array" | "number";
 
@@ -206,6 +201,20 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 /** A JSON Schema object with additionalProperties: false. */
 type Shape = Record<string, z.ZodType>;
 
+/** The first issue of validating `value` with `schema`, its path under `key`. */
+function nestedIssue(schema: z.ZodType, value: unknown, key: string): z.core.$ZodRawIssue | undefined {
+  const issue = schema.safeParse(value).error?.issues[0];
+  return issue && ({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+}
+
+/**
+ * A JSON Schema object with additionalProperties false. Its keywords are
+ * checked on the request's own object (zod's object parsing drops a
+ * `__proto__` key, which must still count as unexpected): type, then each
+ * declared property in order, then pattern properties, then required/anyOf
+ * and additionalProperties in `rules.order`. Only then is the value parsed,
+ * for its conversions (booleans, lower-cased recovery_method).
+ */
 export function jsonObject<S extends Shape, R extends keyof S & string = never>(
   shape: S,
   rules: ObjectRules<R>,
@@ -213,43 +222,44 @@ export function jsonObject<S extends Shape, R extends keyof S & string = never>(
   const optionalShape = Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()])) as {
     [K in keyof S]: z.ZodOptional<S[K]>;
   };
-  return z.looseObject(optionalShape, { error: (i) => notOfType(i.input, ["object"]) }).superRefine((value, ctx) => {
-    const input = value as Record<string, unknown>;
-    const keys = Object.keys(input);
-    const pp = rules.patternProperties;
-    if (pp) {
-      for (const key of keys) {
-        if (Object.hasOwn(shape, key) || !pp.pattern.test(key)) continue;
-        const result = pp.value.safeParse(input[key], { reportInput: true });
-        const issue = result.error?.issues[0];
-        if (issue) ctx.addIssue({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+  const parse = z.looseObject(optionalShape);
+  return z
+    .custom<Record<string, unknown>>(isPlainObject, { error: (i) => notOfType(i.input, ["object"]) })
+    .superRefine((input, ctx) => {
+      const keys = Object.keys(input);
+      for (const [key, schema] of Object.entries(shape)) {
+        const issue = Object.hasOwn(input, key) ? nestedIssue(schema, input[key], key) : undefined;
+        if (issue) return ctx.addIssue(issue);
       }
-    }
-    for (const keyword of rules.order) {
-      if (keyword === "required") {
-        const missing = (rules.required ?? []).find((k) => !Object.hasOwn(input, k));
-        if (missing !== undefined) {
-          ctx.addIssue({ code: "custom", input, message: `${reprString(missing)} is a required property` });
-        }
-      } else if (keyword === "anyOf") {
-        if (rules.anyOf && !rules.anyOf.some((k) => Object.hasOwn(input, k))) {
-          ctx.addIssue({
-            code: "custom",
-            input,
-            message: `${repr(input)} is not valid under any of the given schemas`,
-          });
-        }
-      } else {
-        const extras = keys.filter((k) => !Object.hasOwn(shape, k) && !pp?.pattern.test(k));
-        if (extras.length === 0) continue;
-        const shown = extras.map(reprString).join(", ");
-        const message = pp
-          ? `${shown} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${reprString(pp.pattern.source)}`
-          : `Additional properties are not allowed (${shown} ${extras.length === 1 ? "was" : "were"} unexpected)`;
-        ctx.addIssue({ code: "custom", input, message });
+      const pp = rules.patternProperties;
+      for (const key of pp ? keys : []) {
+        if (Object.hasOwn(shape, key) || !pp?.pattern.test(key)) continue;
+        const issue = nestedIssue(pp.value, input[key], key);
+        if (issue) return ctx.addIssue(issue);
       }
-    }
-  }) as unknown as z.ZodType<ObjectOutput<S, R>>;
+      for (const keyword of rules.order) {
+        if (keyword === "required") {
+          const missing = (rules.required ?? []).find((k) => !Object.hasOwn(input, k));
+          if (missing !== undefined) {
+            return ctx.addIssue({ code: "custom", input, message: `${reprString(missing)} is a required property` });
+          }
+        } else if (keyword === "anyOf") {
+          if (rules.anyOf && !rules.anyOf.some((k) => Object.hasOwn(input, k))) {
+            const message = `${repr(input)} is not valid under any of the given schemas`;
+            return ctx.addIssue({ code: "custom", input, message });
+          }
+        } else {
+          const extras = keys.filter((k) => !Object.hasOwn(shape, k) && !pp?.pattern.test(k));
+          if (extras.length === 0) continue;
+          const shown = extras.map(reprString).join(", ");
+          const message = pp
+            ? `${shown} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${reprString(pp.pattern.source)}`
+            : `Additional properties are not allowed (${shown} ${extras.length === 1 ? "was" : "were"} unexpected)`;
+          return ctx.addIssue({ code: "custom", input, message });
+        }
+      }
+    })
+    .transform((input) => parse.parse(input)) as unknown as z.ZodType<ObjectOutput<S, R>>;
 }
 
 /** Walks a decoded JSON body along an issue path. */
