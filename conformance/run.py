@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Replays the reference catalogue against the real Masakari and this Worker
+and compares the two runs.
+
+    npm run conformance            (= scripts/with-node.sh conformance/run.py)
+    conformance/run.py [--record] [--port PORT] [--work DIR]
+
+1. Starts the real Masakari API (../shared/reference/start-masakari.sh
+   --fresh) on 127.0.0.1:PORT and replays capture_exchanges.py against it,
+   with --db so the out-of-band status changes run; stops it.
+2. Starts this Worker under `wrangler dev` on the same port, on a fresh local
+   D1 with the migrations applied, with conformance/fake-nova.mjs as its
+   compute endpoint (as the reference's own Nova stand-in, every host name is
+   known but "unknown-compute"); replays the same scenario with --db pointed
+   at the local D1 SQLite file; stops it. Both servers use one port so the
+   links in their bodies compare equal.
+3. Compares the runs with ../shared/reference/compare_exchanges.py and
+   checks every difference against conformance/expected-differences.json,
+   where each one is justified by a DECISIONS.md number or a spec §13 item.
+
+Prints "N identical, M expected differences, K unexpected" and exits 1 when
+K > 0 (or an expected difference no longer happens). --record rewrites the
+expected file from this run, keeping the justifications already written and
+marking new entries "why": "UNJUSTIFIED" (which still fail the run).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
+EXPECTED = os.path.join(HERE, "expected-differences.json")
+PY = "/usr/bin/python3"
+
+P = argparse.ArgumentParser()
+P.add_argument("--record", action="store_true")
+P.add_argument("--port", type=int, default=18790)
+P.add_argument("--work", default=os.path.join(ROOT, ".conformance"))
+A = P.parse_args()
+
+
+def log(message):
+    print(f"conformance: {message}", file=sys.stderr, flush=True)
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def wait_for(url, seconds, process=None):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if answers(url):
+            return
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"conformance: {url} did not come up (exit {process.returncode})")
+        time.sleep(0.5)
+    raise SystemExit(f"conformance: {url} did not answer within {seconds} s")
+
+
+def capture(base, db, name):
+    out = os.path.join(A.work, name)
+    subprocess.run(
+        [PY, os.path.join(REFERENCE, "capture_exchanges.py"), "--base", base, "--db", db,
+         "--json", out + ".json", "--md", out + ".md"],
+        check=True, stdout=subprocess.DEVNULL, stderr=open(out + ".log", "w"))
+    return out + ".json"
+
+
+def run_reference():
+    ref_dir = os.path.join(A.work, "reference")
+    log(f"starting the reference Masakari on port {A.port}")
+    subprocess.run([os.path.join(REFERENCE, "start-masakari.sh"), "--fresh", ref_dir, str(A.port)],
+                   check=True, stdout=subprocess.DEVNULL)
+    try:
+        return capture(f"http://127.0.0.1:{A.port}", os.path.join(ref_dir, "masakari.db"), "reference")
+    finally:
+        subprocess.run([os.path.join(REFERENCE, "stop-masakari.sh"), ref_dir], stderr=subprocess.DEVNULL)
+
+
+def run_worker():
+    state = os.path.join(A.work, "d1")
+    shutil.rmtree(state, ignore_errors=True)
+    wrangler = os.path.join(ROOT, "node_modules", ".bin", "wrangler")
+    subprocess.run([wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "CI": "1"})
+    nova_port = A.port + 1
+    nova = subprocess.Popen(["node", os.path.join(HERE, "fake-nova.mjs"), str(nova_port)],
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    log(f"starting the Worker under wrangler dev on port {A.port}")
+    worker = subprocess.Popen(
+        [wrangler, "dev", "--ip", "127.0.0.1", "--port", str(A.port), "--persist-to", state,
+         "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}", "--show-interactive-dev-session=false",
+         "--log-level", "error"],
+        cwd=ROOT, stdout=open(os.path.join(A.work, "wrangler.log"), "w"), stderr=subprocess.STDOUT,
+        start_new_session=True, env={**os.environ, "CI": "1"})
+    try:
+        wait_for(f"http://127.0.0.1:{A.port}/healthcheck", 90, worker)
+        [db] = [path for path in glob.glob(os.path.join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
+                if not path.endswith("metadata.sqlite")]
+        return capture(f"http://127.0.0.1:{A.port}", db, "worker")
+    finally:
+        for process in (worker, nova):
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        worker.wait(timeout=30)
+
+
+HEADER = re.compile(r"^#(\d+) \S+ \S+ \((.*)\)(: not in candidate run)?$")
+
+
+def differences(ref_json, ours_json):
+    """compare_exchanges.py's report, as {"#n title": [diff lines]}."""
+    result = subprocess.run([PY, os.path.join(REFERENCE, "compare_exchanges.py"), ref_json, ours_json],
+                            capture_output=True, text=True)
+    found, key = {}, None
+    for line in result.stdout.splitlines():
+        m = HEADER.match(line)
+        if m:
+            key = f"#{m.group(1)} {m.group(2)}"
+            found[key] = ["not in candidate run"] if m.group(3) else []
+        elif key is not None and line.startswith("    "):
+            found[key].append(line[4:])
+    total = len([r for r in json.load(open(ref_json))["records"] if "method" in r])
+    return total, found
+
+
+def main():
+    os.makedirs(A.work, exist_ok=True)
+    total, found = differences(run_reference(), run_worker())
+    expected = json.load(open(EXPECTED))["differences"] if os.path.exists(EXPECTED) and os.path.getsize(EXPECTED) else []
+    by_key = {e["exchange"]: e for e in expected}
+
+    expected_hits, unexpected = [], []
+    for key, diff in found.items():
+        entry = by_key.get(key)
+        if entry and entry["diff"] == diff and entry["why"] != "UNJUSTIFIED":
+            expected_hits.append(key)
+        else:
+            unexpected.append(key)
+            print(f"UNEXPECTED {key}", *("    " + line for line in diff), sep="\n")
+            if entry:
+                print(f"    (expected instead, {entry['why']}):", *("      " + line for line in entry["diff"]), sep="\n")
+    vanished = [key for key in by_key if key not in found]
+    for key in vanished:
+        print(f"NO LONGER DIFFERENT {key} ({by_key[key]['why']}): update {os.path.relpath(EXPECTED, ROOT)}")
+
+    if A.record:
+        recorded = [{"exchange": key, "why": by_key.get(key, {}).get("why", "UNJUSTIFIED"), "diff": diff}
+                    for key, diff in found.items()]
+        about = json.load(open(EXPECTED)).get("about", "") if os.path.exists(EXPECTED) else ""
+        with open(EXPECTED, "w") as f:
+            json.dump({"about": about, "differences": recorded}, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        log(f"recorded {len(recorded)} differences in {os.path.relpath(EXPECTED, ROOT)}")
+
+    identical = total - len(found)
+    print(f"{identical} identical, {len(expected_hits)} expected differences, {len(unexpected)} unexpected")
+    if vanished:
+        print(f"{len(vanished)} expected differences no longer happen")
+    return 1 if unexpected or vanished else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
