@@ -355,7 +355,7 @@ describe("D10: with NOVA_URL", () => {
     expect(await hostRow(host)).toEqual(before);
   });
 
-  it("D10: Nova not answering within NOVA_TIMEOUT_MS is 503 well under a second, no row written", async () => {
+  it("D10: Nova not answering within NOVA_TIMEOUT_MS is 503 long before the fake's 30 s hang, no row written", async () => {
     const impatient = appWith({ NOVA_URL, NOVA_TIMEOUT_MS: "200" });
     const name = unique("slow");
     const before = await hostCount();
@@ -363,8 +363,10 @@ describe("D10: with NOVA_URL", () => {
     const res = await createWith(impatient, segment, name);
     const elapsed = Date.now() - started;
     expectFault(res, 503, "serviceUnavailable", "Compute service could not be checked: no answer within 200 ms.");
+    // The fake Nova hangs for 30 s: any answer well before that is the
+    // timeout's. The bound is loose so a loaded machine cannot fail it.
     expect(elapsed).toBeGreaterThanOrEqual(150);
-    expect(elapsed).toBeLessThan(900);
+    expect(elapsed).toBeLessThan(10_000);
     expect(await hostCount()).toBe(before);
     expect(await rowsNamed(name)).toEqual([]);
   });
