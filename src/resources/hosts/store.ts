@@ -1,8 +1,8 @@
-import { and, eq, ne, not, notExists, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, not, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
 import type { Database } from "../../db/client";
-import { insertSelection } from "../../db/guarded-insert";
+import { insertSelection, nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
 import { type HostRow, hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { segmentInUse } from "../segments/in-use";
@@ -54,8 +54,6 @@ export async function isSegmentInUse(db: Database, segmentUuid: string): Promise
   return Boolean(row?.inUse);
 }
 
-export type Refusal = "not-found" | "in-use" | "name-taken";
-
 /**
  * Inserts a host in a live segment unless a live host anywhere has its
  * name, in one statement: the row is selected from the segment only while
@@ -94,19 +92,13 @@ export async function createHost(
 
 const other = alias(hosts, "other_host");
 
-/** Why a guarded host write touched no row, read in the same batch. */
+/** The host as the guarded write found it, read in the same batch. */
 function classify(db: Database, segmentUuid: string, hostUuid: string) {
   return db
     .select({ inUse: sql<number>`${segmentInUse(db, segmentUuid)}` })
     .from(hosts)
     .where(liveHost(segmentUuid, hostUuid));
 }
-
-const refusal = (rows: { inUse: number }[]): Refusal => {
-  const [row] = rows;
-  if (!row) return "not-found";
-  return row.inUse ? "in-use" : "name-taken";
-};
 
 /**
  * Updates a live host of the segment while the segment is not in use and
@@ -119,24 +111,17 @@ export async function updateHost(
   hostUuid: string,
   changes: HostFields,
 ): Promise<{ host: HostRow; segment: SegmentRow } | Refusal> {
-  const entries = Object.entries(changes) as [keyof HostFields, unknown][];
-  const changed = or(
-    ...entries.map(([key, value]) => sql`${hosts[key]} IS NOT ${typeof value === "boolean" ? Number(value) : value}`),
-  );
-  const nameFree =
-    changes.name === undefined
-      ? undefined
-      : notExists(
-          db
-            .select({ one: sql`1` })
-            .from(other)
-            .where(and(eq(other.name, changes.name), eq(other.deleted, 0), ne(other.uuid, hostUuid))),
-        );
   const [updated, why, segment] = await db.batch([
     db
       .update(hosts)
-      .set({ ...changes, updated_at: sql`CASE WHEN ${changed} THEN ${nowSeconds()} ELSE ${hosts.updated_at} END` })
-      .where(and(liveHost(segmentUuid, hostUuid), not(segmentInUse(db, segmentUuid)), nameFree))
+      .set({ ...changes, updated_at: updatedAtIfChanged(hosts, changes) })
+      .where(
+        and(
+          liveHost(segmentUuid, hostUuid),
+          not(segmentInUse(db, segmentUuid)),
+          nameFree(db, other, changes.name, hostUuid),
+        ),
+      )
       .returning(),
     classify(db, segmentUuid, hostUuid),
     db.select().from(segments).where(liveSegment(segmentUuid)),

@@ -2,7 +2,7 @@ import { type AnyColumn, and, eq, exists, gte, not, type SQL, sql } from "drizzl
 import { alias } from "drizzle-orm/sqlite-core";
 import { addSeconds, formatDb, nowSeconds, type UtcDateTime } from "../../datetime";
 import type { Database } from "../../db/client";
-import { insertSelection } from "../../db/guarded-insert";
+import { insertSelection } from "../../db/guards";
 import { hosts, type NotificationRow, notifications } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { pythonJson } from "../../http/python";

@@ -1,7 +1,8 @@
-import { and, eq, ne, not, notExists, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, not, notExists, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
 import type { Database } from "../../db/client";
+import { nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
 import { hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { segmentInUse } from "./in-use";
@@ -53,25 +54,13 @@ export async function createSegment(
   return row;
 }
 
-export type Refusal = "not-found" | "in-use" | "name-taken";
-
-/**
- * Why a guarded write touched no row, read in the same batch as the write
- * (so from the same state), in upstream's order of checks: missing, then in
- * use, else the remaining guard (a taken name).
- */
+/** The segment as the guarded write found it, read in the same batch. */
 function classify(db: Database, uuid: string) {
   return db
     .select({ inUse: sql<number>`${segmentInUse(db, uuid)}` })
     .from(segments)
     .where(live(uuid));
 }
-
-const refusal = (rows: { inUse: number }[]): Refusal => {
-  const [row] = rows;
-  if (!row) return "not-found";
-  return row.inUse ? "in-use" : "name-taken";
-};
 
 const other = alias(segments, "other_segment");
 
@@ -82,26 +71,11 @@ const other = alias(segments, "other_segment");
  * moves only when a value actually changes, as SQLAlchemy does.
  */
 export async function updateSegment(db: Database, uuid: string, changes: SegmentFields): Promise<SegmentRow | Refusal> {
-  const columns = Object.entries(changes) as [keyof SegmentFields, unknown][];
-  const changed = or(
-    ...columns.map(
-      ([key, value]) => sql`${segments[key]} IS NOT ${typeof value === "boolean" ? Number(value) : value}`,
-    ),
-  );
-  const nameFree =
-    changes.name === undefined
-      ? undefined
-      : notExists(
-          db
-            .select({ one: sql`1` })
-            .from(other)
-            .where(and(eq(other.name, changes.name), eq(other.deleted, 0), ne(other.uuid, uuid))),
-        );
   const [updated, why] = await db.batch([
     db
       .update(segments)
-      .set({ ...changes, updated_at: sql`CASE WHEN ${changed} THEN ${nowSeconds()} ELSE ${segments.updated_at} END` })
-      .where(and(live(uuid), not(segmentInUse(db, uuid)), nameFree))
+      .set({ ...changes, updated_at: updatedAtIfChanged(segments, changes) })
+      .where(and(live(uuid), not(segmentInUse(db, uuid)), nameFree(db, other, changes.name, uuid)))
       .returning(),
     classify(db, uuid),
   ]);
