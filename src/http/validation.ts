@@ -251,7 +251,10 @@ export function jsonObject<S extends Shape, R extends keyof S & string = never>(
         } else {
           const extras = keys.filter((k) => !Object.hasOwn(shape, k) && !pp?.pattern.test(k));
           if (extras.length === 0) continue;
-          const shown = extras.map(reprString).join(", ");
+          // jsonschema sorts the keys it names when the object has pattern
+          // properties; otherwise it names them in (set) order, shown here in
+          // the order they were sent.
+          const shown = (pp ? [...extras].sort() : extras).map(reprString).join(", ");
           const message = pp
             ? `${shown} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${reprString(pp.pattern.source)}`
             : `Additional properties are not allowed (${shown} ${extras.length === 1 ? "was" : "were"} unexpected)`;
