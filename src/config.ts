@@ -52,11 +52,11 @@ const settings = z.object({
   MAX_LIMIT: integerSetting(DEFAULT_MAX_LIMIT, 1),
   DUPLICATE_NOTIFICATION_DETECTION_INTERVAL: integerSetting(180, 0),
   NOVA_URL: z
-    .url({ error: "must be an http(s) URL" })
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional()
     .or(z.literal("").transform(() => undefined)),
   NOVA_TIMEOUT_MS: integerSetting(10000, 1),
-  KEYSTONE_URL: z.url({ error: "must be an http(s) URL" }).optional(),
+  KEYSTONE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   KEYSTONE_APPLICATION_CREDENTIAL_ID: z.string().optional(),
   KEYSTONE_APPLICATION_CREDENTIAL_SECRET: z.string().optional(),
   KEYSTONE_SERVICE_USER: z.string().optional(),
