@@ -9,7 +9,8 @@
 //   "unknown"; NAME starting with "broken" answers 500, "slow" never answers
 //   in time (30 s).
 // Keystone (keystone.test), v3:
-//   POST /v3/auth/tokens: the Worker's own login. Accepts user "masakari" /
+//   POST /v3/auth/tokens: the Worker's own login. Accepts user "masakari" (or
+//   "masakari-<anything>", so a test can count its own logins) with password
 //   "masakari-secret" on project "service", or application credential
 //   "appcred-id" / "appcred-secret"; issues a service token "svc-N".
 //   GET /v3/auth/tokens: X-Auth-Token must be a service token it issued
@@ -24,8 +25,9 @@
 //                then 200 as member-* for a new service token
 //     anything else 404, as Keystone answers an unknown token.
 // Control (http://control.test, through the FAKE_OPENSTACK binding):
-//   GET /calls?key=K  -> {"calls": N}, the calls seen for key K (a host name
-//   for Nova, a token for Keystone).
+//   GET /calls?key=K  -> {"calls": N}, the calls seen for key K: nova:<host>,
+//   nova-token:<token>, keystone:<subject token>, keystone-auth (every
+//   login), keystone-auth:<user> (the logins of one service user).
 
 const calls = new Map();
 const count = (key) => calls.set(key, (calls.get(key) ?? 0) + 1);
@@ -75,8 +77,11 @@ async function keystone(request, url) {
     const identity = auth.identity ?? {};
     const user = identity.password?.user;
     const appcred = identity.application_credential;
+    if (user?.name) count(`keystone-auth:${user.name}`);
     const byPassword =
-      user?.name === "masakari" && user?.password === "masakari-secret" && auth.scope?.project?.name === "service";
+      (user?.name === "masakari" || user?.name?.startsWith("masakari-")) &&
+      user?.password === "masakari-secret" &&
+      auth.scope?.project?.name === "service";
     const byAppcred = appcred?.id === "appcred-id" && appcred?.secret === "appcred-secret";
     if (!byPassword && !byAppcred) {
       return keystoneError(401, "Unauthorized", "The request you have made requires authentication.");
