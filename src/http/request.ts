@@ -41,6 +41,24 @@ class RequestTooLarge extends Error {}
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
+ * Python's JSON decoder stops at about 1000 levels of nesting with a
+ * RecursionError, which upstream answers with a 500. A body nested that
+ * deep is malformed here; no Masakari body nests more than four levels.
+ */
+const MAX_DEPTH = 1000;
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== "object" || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * The JSON body of a POST or PUT. A Content-Length of 0 is "no body"
  * (upstream validates None, so the schema answers); anything else must be
  * JSON in UTF-8. Invalid UTF-8 is a malformed body (D6; 14.0.2 answers 500).
@@ -49,11 +67,14 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
   if (c.req.header("content-length") === "0") return null;
   const bytes = await c.req.arrayBuffer();
   if (bytes.byteLength > MAX_REQUEST_BODY_SIZE) throw new RequestTooLarge();
+  let body: unknown;
   try {
-    return JSON.parse(utf8.decode(bytes));
+    body = JSON.parse(utf8.decode(bytes));
   } catch {
     throw new Fault(400, messages.malformedBody);
   }
+  if (nestedDeeperThan(body, MAX_DEPTH)) throw new Fault(400, messages.malformedBody);
+  return body;
 }
 
 /**
