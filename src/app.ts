@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { Config } from "./config";
-import { database } from "./db/client";
 import { authentication } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { Fault, messages } from "./http/faults";
 import { routePath } from "./http/path";
-import { checkContentType, MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./http/request";
-import { faultResponse, renderError, reply } from "./http/responses";
+import { noHead, requestId, sizeLimit, withDatabase } from "./http/pipeline";
+import { checkContentType } from "./http/request";
+import { renderError, reply } from "./http/responses";
 import { extensions } from "./resources/extensions/routes";
 import { hosts } from "./resources/hosts/routes";
 import { notifications } from "./resources/notifications/routes";
@@ -21,24 +21,7 @@ import { vmoves } from "./resources/vmoves/routes";
  */
 function v1(config: Config): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
-  api.use("*", async (c, next) => {
-    await next();
-    c.res.headers.set("x-openstack-request-id", `req-${crypto.randomUUID()}`);
-  });
-  api.use("*", async (c, next) => {
-    if (Number(c.req.header("content-length") ?? 0) > MAX_REQUEST_BODY_SIZE) {
-      c.res = requestTooLarge();
-      return;
-    }
-    await next();
-  });
-  api.use("*", authentication(config));
-  api.use("*", async (c, next) => {
-    c.set("db", database(c.env.DB));
-    // Upstream's router has no HEAD routes (Hono would answer HEAD as GET).
-    if (c.req.raw.method === "HEAD") throw new Fault(404, messages.resourceNotFound);
-    await next();
-  });
+  api.use("*", requestId, sizeLimit, authentication(config), withDatabase, noHead);
   api.route("/", versions);
   api.route("/", extensions);
   api.route("/", segments);
@@ -68,12 +51,7 @@ export function createApp(config: Config): Hono<AppEnv> {
 
   // Every other path: the versions app (spec §1.2). No request id, no auth.
   app.all("*", (c) => {
-    try {
-      checkContentType(c.req.header("content-type"));
-    } catch (error) {
-      if (error instanceof Fault) return faultResponse(c, error.status, error.message);
-      throw error;
-    }
+    checkContentType(c.req.header("content-type"));
     const base = applicationUrl(c.req.raw);
     if (c.req.path === "/") return reply(c, 200, versionList(base));
     return reply(c, 300, choices(base, c.req.path));

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../http/context";
 import { messages, notFound } from "../../http/faults";
 import { notAllowed, prepare } from "../../http/request";
@@ -11,17 +11,16 @@ import { applicationUrl, versionDocument } from "./documents";
  */
 export const versions = new Hono<AppEnv>();
 
-const show = prepare;
-const document = (c: Parameters<typeof reply>[0]) => reply(c, 200, versionDocument(applicationUrl(c.req.raw)));
+const document = (c: Context<AppEnv>) => reply(c, 200, versionDocument(applicationUrl(c.req.raw)));
 
-versions.get("/", show, (c) => document(c));
+versions.get("/", prepare, document);
 versions.get("/versions", notAllowed("index"));
 versions.post("/versions", notAllowed("create"));
 versions.get("/versions/new", notAllowed("new"));
 versions.get("/versions/:id/edit", notAllowed("edit"));
 versions.put("/versions/:id", notAllowed("update"));
 versions.delete("/versions/:id", notAllowed("delete"));
-versions.get("/versions/:id", show, (c) => {
+versions.get("/versions/:id", prepare, (c) => {
   if (c.req.param("id") !== "v1.0") throw notFound(messages.resourceNotFound);
   return document(c);
 });
