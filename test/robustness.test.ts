@@ -35,9 +35,9 @@ describe("no client input is a 500", () => {
   });
 
   it.each([
-    ['{"segment": ' + "[".repeat(900) + "]".repeat(900) + "}"],
+    [`{"segment": ${"[".repeat(900)}${"]".repeat(900)}}`],
     // Python's decoder gives up on this with RecursionError (upstream: 500).
-    ['{"segment": ' + "[".repeat(5000) + "]".repeat(5000) + "}"],
+    [`{"segment": ${"[".repeat(5000)}${"]".repeat(5000)}}`],
     ['{"segment": {"name": "\\ud800", "recovery_method": "auto", "service_type": "C"}}'],
     ['{"segment": {"name": 1e400, "recovery_method": "auto", "service_type": "C"}}'],
     ['{"segment": {"name": "x", "recovery_method": {"a": [1, {"b": null}]}, "service_type": "C"}}'],

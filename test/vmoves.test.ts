@@ -485,7 +485,7 @@ describe("show", () => {
   });
 
   // Upstream's show does not catch NotificationWithoutVMoves and answers 500;
-  // the brief (and spec §7) ask for the list's 400, which is what we serve.
+  // spec §7 gives the list's 400, which is what we serve (no 500 for client input).
   it("a PROCESS notification has no vm moves: 400, even for a vmove that exists (upstream: 500)", async () => {
     await expectFault(
       showPath(processNotification, v[1]?.uuid as string),
