@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$root/.conformance/keystone-e2e"
 keystone_port="${KEYSTONE_E2E_PORT:-18820}"
-worker_port="${WORKER_E2E_PORT:-18821}"
+worker_port="${WORKER_E2E_PORT:-18822}"
 mkdir -p "$work"
 
 log() { echo "e2e-keystone: $*" >&2; }
@@ -30,7 +30,8 @@ cd "$root"
 CI=1 node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to "$work/d1" >/dev/null 2>&1
 # Two seconds of token cache: long enough to show a cache hit, short enough
 # to show a revoked token refused soon after.
-CI=1 setsid node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$worker_port" --persist-to "$work/d1" \
+CI=1 setsid node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$worker_port" --inspector-port "$((worker_port + 1))" \
+  --persist-to "$work/d1" \
   --show-interactive-dev-session=false --log-level error \
   --var AUTH_STRATEGY:keystone --var "KEYSTONE_URL:$KEYSTONE_URL" \
   --var "KEYSTONE_SERVICE_USER:$KEYSTONE_SERVICE_USER" --var "KEYSTONE_SERVICE_PASSWORD:$KEYSTONE_SERVICE_PASSWORD" \
