@@ -98,6 +98,14 @@ export async function createSegment(fields: SegmentInput = {}) {
   return response.json.segment;
 }
 
+/** Creates a host in the segment through the API and returns it. */
+export async function createHost(segmentUuid: string, fields: Record<string, unknown> = {}) {
+  const host = { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields };
+  const response = await post(`/v1/segments/${segmentUuid}/hosts`, { host });
+  if (response.status !== 201) throw new Error(`host create answered ${response.status}: ${response.text}`);
+  return response.json.host;
+}
+
 /** Stores a notification for a host straight in D1, as an engine or a test would. */
 export async function seedNotification(
   hostUuid: string,

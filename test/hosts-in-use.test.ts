@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  createHost,
   createSegment,
   del,
   type Exchange,
@@ -32,14 +33,6 @@ const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>
   `${hostsPath(segment)}/${typeof host === "string" ? host : host.uuid}`;
 
-async function addHost(segment: Json, fields: Record<string, unknown> = {}) {
-  const res = await post(hostsPath(segment), {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
-}
-
 /** Every host row of a segment (live or not), byte for byte. */
 const segmentRows = (segment: Json) =>
   sql("SELECT * FROM hosts WHERE failover_segment_id = ? ORDER BY id", segment.uuid);
@@ -64,12 +57,12 @@ const notUnder = (host: string, segment: string) =>
 async function scene() {
   const segA = await createSegment({ name: unique("seg-a") });
   const hosts = [
-    await addHost(segA, { name: unique("compute1") }),
-    await addHost(segA, { name: unique("compute2b"), reserved: true }),
-    await addHost(segA, { name: unique("compute4"), on_maintenance: true }),
+    await createHost(segA.uuid, { name: unique("compute1") }),
+    await createHost(segA.uuid, { name: unique("compute2b"), reserved: true }),
+    await createHost(segA.uuid, { name: unique("compute4"), on_maintenance: true }),
   ];
   const segB = await createSegment({ name: unique("seg-b2") });
-  const other = await addHost(segB, { name: unique("compute3") });
+  const other = await createHost(segB.uuid, { name: unique("compute3") });
   return { segA, hosts, segB, other };
 }
 
@@ -187,7 +180,7 @@ describe("new, running and error notifications block every host of the segment",
   it("the host created in an in-use segment is itself blocked", async () => {
     const { segA, hosts } = await scene();
     await seedNotification(hosts[0].uuid, "new");
-    const fresh = await addHost(segA);
+    const fresh = await createHost(segA.uuid);
     expectFault(
       await put(hostPath(segA, fresh), { host: { reserved: true } }),
       409,

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  createHost,
   createSegment,
   del,
   type Exchange,
   fault,
   faultHeaders,
   get,
-  post,
   put,
   successHeaders,
   unique,
@@ -24,14 +24,6 @@ const ACCEPTABLE = "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'o
 type Json = any;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
-
-async function addHost(segment: Json, fields: Record<string, unknown> = {}) {
-  const res = await post(hostsPath(segment), {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
-}
 
 /** Asserts a 200 list answering exactly `hosts`, in that order. */
 function expectList(res: Exchange, hosts: Json[], version = "1.0") {
@@ -63,9 +55,9 @@ let compute3: Json;
 beforeAll(async () => {
   segA = await createSegment({ name: unique("seg-a") });
   segB = await createSegment({ name: unique("seg-b2") });
-  compute1 = await addHost(segA, { name: unique("compute1") });
-  compute2 = await addHost(segA, { name: unique("compute2"), reserved: "True", on_maintenance: false });
-  compute3 = await addHost(segB, { name: unique("compute3"), on_maintenance: true });
+  compute1 = await createHost(segA.uuid, { name: unique("compute1") });
+  compute2 = await createHost(segA.uuid, { name: unique("compute2"), reserved: "True", on_maintenance: false });
+  compute3 = await createHost(segB.uuid, { name: unique("compute3"), on_maintenance: true });
 });
 
 describe("list, paging and sorting (#129-#137)", () => {
@@ -119,7 +111,7 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("the marker of a deleted host is not found", async () => {
-    const gone = await addHost(segB);
+    const gone = await createHost(segB.uuid);
     expect((await del(`${hostsPath(segB)}/${gone.uuid}`)).status).toBe(204);
     expectFault(await listA(`?marker=${gone.id}`), 400, "badRequest", `Marker ${gone.id} could not be found.`);
   });
@@ -220,15 +212,15 @@ describe("list, paging and sorting (#129-#137)", () => {
 
   it("deleted hosts are not listed", async () => {
     const segment = await createSegment({ name: unique("seg-del") });
-    const kept = await addHost(segment);
-    const gone = await addHost(segment);
+    const kept = await createHost(segment.uuid);
+    const gone = await createHost(segment.uuid);
     expect((await del(`${hostsPath(segment)}/${gone.uuid}`)).status).toBe(204);
     expectList(await get(hostsPath(segment)), [kept]);
   });
 
   it("each item embeds the segment as it is now", async () => {
     const segment = await createSegment({ name: unique("seg-now") });
-    const host = await addHost(segment);
+    const host = await createHost(segment.uuid);
     const updated = await put(`/v1/segments/${segment.uuid}`, { segment: { description: "now" } });
     expect(updated.status).toBe(200);
     const now = updated.json.segment;
@@ -247,9 +239,9 @@ describe("filters (#138-#144)", () => {
 
   beforeAll(async () => {
     segF = await createSegment({ name: unique("seg-f") });
-    plain = await addHost(segF, { type: "COMPUTE", control_attributes: "SSH" });
-    controller = await addHost(segF, { type: "CONTROLLER", control_attributes: "TCP", reserved: true });
-    maintained = await addHost(segF, { type: "COMPUTE", control_attributes: "SSH", on_maintenance: true });
+    plain = await createHost(segF.uuid, { type: "COMPUTE", control_attributes: "SSH" });
+    controller = await createHost(segF.uuid, { type: "CONTROLLER", control_attributes: "TCP", reserved: true });
+    maintained = await createHost(segF.uuid, { type: "COMPUTE", control_attributes: "SSH", on_maintenance: true });
   });
 
   it("#138 name is accepted and ignored", async () => {
@@ -389,7 +381,7 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
 
   it("the hosts of a deleted segment are 404", async () => {
     const segment = await createSegment({ name: unique("seg-gone") });
-    await addHost(segment);
+    await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     expectFault(await get(hostsPath(segment)), 404, "itemNotFound", `No failover segment with id ${segment.uuid}.`);
   });

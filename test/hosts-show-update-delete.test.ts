@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  createHost,
   createSegment,
   del,
   type Exchange,
@@ -37,14 +38,6 @@ const hostPath = (segment: Json, host: Json | string) =>
   `${hostsPath(segment)}/${typeof host === "string" ? host : host.uuid}`;
 const update = (segment: Json, host: Json | string, changes: unknown, version?: string) =>
   put(hostPath(segment, host), { host: changes }, { version });
-
-async function addHost(segment: Json, fields: Record<string, unknown> = {}) {
-  const res = await post(hostsPath(segment), {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
-}
 
 const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 
@@ -104,9 +97,9 @@ let compute3: Json;
 beforeAll(async () => {
   segA = await createSegment({ name: unique("seg-a") });
   segB = await createSegment({ name: unique("seg-b2") });
-  compute1 = await addHost(segA, { name: unique("compute1") });
-  await addHost(segA, { name: unique("compute2"), reserved: "True", on_maintenance: false });
-  compute3 = await addHost(segB, { name: unique("compute3"), on_maintenance: true });
+  compute1 = await createHost(segA.uuid, { name: unique("compute1") });
+  await createHost(segA.uuid, { name: unique("compute2"), reserved: "True", on_maintenance: false });
+  compute3 = await createHost(segB.uuid, { name: unique("compute3"), on_maintenance: true });
 });
 
 describe("show (#147-#150)", () => {
@@ -168,7 +161,7 @@ describe("show (#147-#150)", () => {
 
   it("the embedded failover_segment is the segment as it is now", async () => {
     const segment = await createSegment({ name: unique("seg-now") });
-    const host = await addHost(segment);
+    const host = await createHost(segment.uuid);
     const renamed = await put(`/v1/segments/${segment.uuid}`, {
       segment: { name: unique("seg-renamed"), description: "now" },
     });
@@ -181,7 +174,7 @@ describe("show (#147-#150)", () => {
 
 describe("update (#151-#158)", () => {
   it('#151 reserved="false" and on_maintenance="yes" are converted strictly', async () => {
-    const host = await addHost(segA, { reserved: "True", on_maintenance: false });
+    const host = await createHost(segA.uuid, { reserved: "True", on_maintenance: false });
     const res = await update(segA, host, { reserved: "false", on_maintenance: "yes" });
     await expectUpdated(res, host, { reserved: false, on_maintenance: true });
   });
@@ -200,32 +193,32 @@ describe("update (#151-#158)", () => {
     ["NO", false],
     [false, false],
   ])("on_maintenance=%j on update is stored as %s", async (value, stored) => {
-    const host = await addHost(segA, { on_maintenance: !stored });
+    const host = await createHost(segA.uuid, { on_maintenance: !stored });
     const res = await update(segA, host, { on_maintenance: value });
     await expectUpdated(res, host, { on_maintenance: stored });
   });
 
   it("#152 a host is renamed", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const name = unique("compute2b");
     const res = await update(segA, host, { name });
     await expectUpdated(res, host, { name });
   });
 
   it("type and control_attributes are updated", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const res = await update(segA, host, { type: "CONTROLLER", control_attributes: "TCP\nport 22" });
     await expectUpdated(res, host, { type: "CONTROLLER", control_attributes: "TCP\nport 22" });
   });
 
   it("an empty type is accepted on update", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const res = await update(segA, host, { type: "" });
     await expectUpdated(res, host, { type: "" });
   });
 
   it("every field at once is updated", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const changes = {
       name: unique("compute-all"),
       type: "CONTROLLER",
@@ -238,13 +231,13 @@ describe("update (#151-#158)", () => {
   });
 
   it("an update at 1.2 answers with the masakari 1.2 header", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const res = await update(segA, host, { reserved: true }, "1.2");
     await expectUpdated(res, host, { reserved: true }, "1.2");
   });
 
   it("the update is seen by a later show", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const updated = await expectUpdated(await update(segA, host, { control_attributes: "IPMI" }), host, {
       control_attributes: "IPMI",
     });
@@ -252,7 +245,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("#153 a rename to a duplicate name is 409 and the row is unchanged", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const before = await hostRow(host);
     expectFault(
       await update(segA, host, { name: compute1.name }),
@@ -264,7 +257,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("a rename to the name of a host of another segment is 409", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const before = await hostRow(host);
     expectFault(
       await update(segA, host, { name: compute3.name, reserved: true }),
@@ -276,13 +269,13 @@ describe("update (#151-#158)", () => {
   });
 
   it("a rename to its own name is accepted and changes nothing", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectOk(await update(segA, host, { name: host.name }), { host });
     expect(await hostRow(host)).toEqual(storedRow(host));
   });
 
   it("#155 an empty host object is refused and the row is unchanged", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, {}),
       400,
@@ -293,7 +286,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("#156 a type with a space is refused", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { type: "A B" }),
       400,
@@ -304,7 +297,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("an extra field is refused", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { reserved: true, foo: 1 }),
       400,
@@ -315,7 +308,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("only an extra field is reported as unexpected, before the anyOf", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { foo: 1 }),
       400,
@@ -325,7 +318,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("a host cannot be moved: failover_segment_id is not accepted", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { failover_segment_id: segB.uuid }),
       400,
@@ -336,7 +329,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("an update without the host wrapper is refused", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await put(hostPath(segA, host), { reserved: true }),
       400,
@@ -346,7 +339,7 @@ describe("update (#151-#158)", () => {
   });
 
   it('reserved="maybe" on update is not one of the boolean values', async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { reserved: "maybe" }),
       400,
@@ -356,7 +349,7 @@ describe("update (#151-#158)", () => {
   });
 
   it('on_maintenance="y" on update is not one of the boolean values', async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { on_maintenance: "y" }),
       400,
@@ -366,7 +359,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("on_maintenance=1 (a number) on update is neither boolean nor string", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { on_maintenance: 1 }),
       400,
@@ -376,7 +369,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("an empty name on update is too short", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { name: "" }),
       400,
@@ -386,13 +379,13 @@ describe("update (#151-#158)", () => {
   });
 
   it("a name with a leading space on update is an invalid name", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(await update(segA, host, { name: " compute" }), 400, "badRequest", INVALID_NAME);
     expect(await hostRow(host)).toEqual(storedRow(host));
   });
 
   it("type 5 on update keeps upstream's nullable-string message", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { type: 5 }),
       400,
@@ -402,7 +395,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("D6: type null on update is 400 (upstream 500) and the row is unchanged", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { type: null }),
       400,
@@ -413,7 +406,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("D6: control_attributes null on update is 400 (upstream 500) and the row is unchanged", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expectFault(
       await update(segA, host, { control_attributes: null }),
       400,
@@ -461,7 +454,7 @@ describe("update (#151-#158)", () => {
   });
 
   it("an update of a deleted host is 404", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     expectFault(await update(segA, host, { reserved: true }), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
   });
@@ -469,13 +462,13 @@ describe("update (#151-#158)", () => {
 
 describe("updated_at", () => {
   it("a new host has no updated_at", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect(host.updated_at).toBeNull();
     expect((await hostRow(host))?.updated_at).toBeNull();
   });
 
   it("a real change sets updated_at to now (seconds precision) and keeps created_at", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const res = await update(segA, host, { reserved: true });
     const updated = await expectUpdated(res, host, { reserved: true });
     expect(updated.created_at).toBe(host.created_at);
@@ -483,13 +476,13 @@ describe("updated_at", () => {
   });
 
   it("an update that changes nothing leaves a null updated_at null", async () => {
-    const host = await addHost(segA, { reserved: false });
+    const host = await createHost(segA.uuid, { reserved: false });
     expectOk(await update(segA, host, { reserved: false, type: "COMPUTE", control_attributes: "SSH" }), { host });
     expect(await hostRow(host)).toEqual(storedRow(host));
   });
 
   it("an update that changes nothing leaves an earlier updated_at as it was", async () => {
-    const host = await addHost(segA, { on_maintenance: true });
+    const host = await createHost(segA.uuid, { on_maintenance: true });
     await sql("UPDATE hosts SET updated_at = ? WHERE uuid = ?", PAST, host.uuid);
     const before = await hostRow(host);
     expectOk(await update(segA, host, { on_maintenance: "yes", name: host.name }), {
@@ -499,7 +492,7 @@ describe("updated_at", () => {
   });
 
   it("a real change replaces an earlier updated_at", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     await sql("UPDATE hosts SET updated_at = ? WHERE uuid = ?", PAST, host.uuid);
     const res = await update(segA, host, { type: "CONTROLLER" });
     const updated = await expectUpdated(res, host, { type: "CONTROLLER" });
@@ -507,7 +500,7 @@ describe("updated_at", () => {
   });
 
   it("a change in one field among unchanged ones sets updated_at", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     const res = await update(segA, host, { name: host.name, type: "COMPUTE", control_attributes: "changed" });
     await expectUpdated(res, host, { control_attributes: "changed" });
   });
@@ -515,7 +508,7 @@ describe("updated_at", () => {
 
 describe("delete (#159-#161) and soft delete", () => {
   it("#159-#160 a host is deleted with 204, an empty body and success headers", async () => {
-    const host = await addHost(segA, { name: unique("compute9") });
+    const host = await createHost(segA.uuid, { name: unique("compute9") });
     const res = await del(hostPath(segA, host));
     expect({ status: res.status, headers: v1Headers(res), text: res.text }).toEqual({
       status: 204,
@@ -525,7 +518,7 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("#160 the deleted row keeps its values, with deleted = id and deleted_at set, updated_at untouched", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const stored = await hostRow(host);
     expect(stored).toEqual({
@@ -537,7 +530,7 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("#161 deleting it again is 404", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const before = await hostRow(host);
     expectFault(await del(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
@@ -545,13 +538,13 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("a deleted host is no longer shown", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     expectFault(await get(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
   });
 
   it("a deleted host's name can be reused", async () => {
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const res = await post(hostsPath(segB), { host: { name: host.name, type: "COMPUTE", control_attributes: "SSH" } });
     expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
@@ -577,9 +570,9 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("a rename to a deleted host's name is accepted", async () => {
-    const gone = await addHost(segA);
+    const gone = await createHost(segA.uuid);
     expect((await del(hostPath(segA, gone))).status).toBe(204);
-    const host = await addHost(segA);
+    const host = await createHost(segA.uuid);
     await expectUpdated(await update(segA, host, { name: gone.name }), host, { name: gone.name });
   });
 
@@ -608,8 +601,8 @@ describe("delete (#159-#161) and soft delete", () => {
 
   it("a delete leaves the other hosts of the segment alone", async () => {
     const segment = await createSegment({ name: unique("seg-two") });
-    const kept = await addHost(segment);
-    const gone = await addHost(segment);
+    const kept = await createHost(segment.uuid);
+    const gone = await createHost(segment.uuid);
     expect((await del(hostPath(segment, gone))).status).toBe(204);
     expect(await hostRow(kept)).toEqual(storedRow(kept));
   });
@@ -618,8 +611,8 @@ describe("delete (#159-#161) and soft delete", () => {
 describe("deleting a segment (#220-#221)", () => {
   it("#220 deleting a segment soft-deletes its hosts in D1", async () => {
     const segment = await createSegment({ name: unique("seg-b2") });
-    const first = await addHost(segment);
-    const second = await addHost(segment, { on_maintenance: true });
+    const first = await createHost(segment.uuid);
+    const second = await createHost(segment.uuid, { on_maintenance: true });
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     for (const host of [first, second]) {
       expect(await hostRow(host)).toEqual({
@@ -632,14 +625,14 @@ describe("deleting a segment (#220-#221)", () => {
 
   it("#221 the host of a deleted segment is 404", async () => {
     const segment = await createSegment({ name: unique("seg-b2") });
-    const host = await addHost(segment);
+    const host = await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     expectFault(await get(hostPath(segment, host)), 404, "itemNotFound", notUnder(host.uuid, segment.uuid));
   });
 
   it("the host of a deleted segment can be neither updated nor deleted", async () => {
     const segment = await createSegment({ name: unique("seg-b2") });
-    const host = await addHost(segment);
+    const host = await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     const before = await hostRow(host);
     expectFault(
@@ -654,9 +647,9 @@ describe("deleting a segment (#220-#221)", () => {
 
   it("deleting a segment leaves the hosts of other segments alone", async () => {
     const segment = await createSegment({ name: unique("seg-gone") });
-    await addHost(segment);
+    await createHost(segment.uuid);
     const other = await createSegment({ name: unique("seg-kept") });
-    const kept = await addHost(other);
+    const kept = await createHost(other.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     expect(await hostRow(kept)).toEqual(storedRow(kept));
     expectOk(await get(hostPath(other, kept)), { host: kept });
@@ -664,7 +657,7 @@ describe("deleting a segment (#220-#221)", () => {
 
   it("the names of a deleted segment's hosts can be reused", async () => {
     const segment = await createSegment({ name: unique("seg-gone") });
-    const host = await addHost(segment);
+    const host = await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     const res = await post(hostsPath(segA), { host: { name: host.name, type: "COMPUTE", control_attributes: "SSH" } });
     expect(res.status).toBe(201);
@@ -673,7 +666,7 @@ describe("deleting a segment (#220-#221)", () => {
 
   it("a host deleted earlier keeps its own deleted_at when its segment is deleted", async () => {
     const segment = await createSegment({ name: unique("seg-gone") });
-    const early = await addHost(segment);
+    const early = await createHost(segment.uuid);
     expect((await del(hostPath(segment, early))).status).toBe(204);
     await sql("UPDATE hosts SET deleted_at = ? WHERE uuid = ?", PAST, early.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);

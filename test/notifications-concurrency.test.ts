@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createSegment, fault, post, sql, unique } from "./helpers";
+import { createHost, createSegment, fault, post, sql } from "./helpers";
 
 // D12: duplicate detection and the insert are one D1 statement, so identical
 // notifications sent at the same moment cannot both pass the check (upstream
 // needs a random 0-5 s sleep or a distributed lock for this).
-
-async function createHost(segmentUuid: string): Promise<{ uuid: string; name: string }> {
-  const res = await post(`/v1/segments/${segmentUuid}/hosts`, {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
-}
 
 const COPIES = 20;
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   call,
+  createHost,
   createSegment,
   del,
   type Exchange,
@@ -12,7 +13,6 @@ import {
   row,
   sql,
   successHeaders,
-  unique,
   v1Headers,
 } from "./helpers";
 
@@ -48,16 +48,6 @@ interface Host {
   uuid: string;
   name: string;
   failover_segment_id: string;
-}
-
-/** Creates a host through the API (no Nova is configured: any name works). */
-async function createHost(segmentUuid: string, fields: Record<string, unknown> = {}): Promise<Host> {
-  const name = unique("compute");
-  const res = await post(`/v1/segments/${segmentUuid}/hosts`, {
-    host: { name, type: "COMPUTE", control_attributes: "SSH", ...fields },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
 }
 
 const notify = (notification: unknown, options: { version?: string } = {}) =>

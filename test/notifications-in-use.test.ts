@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  createHost,
   createSegment,
   del,
   type Exchange,
@@ -33,14 +34,6 @@ interface Setup {
   /** Another host of the same segment. */
   other: Host;
   notification: { notification_uuid: string; source_host_uuid: string } & Record<string, unknown>;
-}
-
-async function createHost(segmentUuid: string): Promise<Host> {
-  const res = await post(`/v1/segments/${segmentUuid}/hosts`, {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
 }
 
 /** A segment with two hosts and a COMPUTE_HOST notification from the first, made through the API. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createSegment, fault, faultHeaders, get, post, sql, successHeaders, unique, v1Headers } from "./helpers";
+import { createHost, createSegment, fault, faultHeaders, get, post, sql, successHeaders, v1Headers } from "./helpers";
 
 // GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
 // agreement with GET /v1/notifications/{id}. Every row of this file's
@@ -39,14 +39,6 @@ const SORT_KEYS = [
   "failover_segment_uuid",
   "message",
 ];
-
-async function createHost(segmentUuid: string): Promise<{ uuid: string; name: string }> {
-  const res = await post(`/v1/segments/${segmentUuid}/hosts`, {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
-}
 
 async function notify(hostname: string, type: string, generated_time: string, payload: unknown): Promise<Notification> {
   const res = await post("/v1/notifications", { notification: { type, hostname, generated_time, payload } });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   call,
+  createHost,
   createSegment,
   del,
   fault,
@@ -10,7 +11,6 @@ import {
   put,
   sql,
   successHeaders,
-  unique,
   v1Headers,
 } from "./helpers";
 
@@ -52,14 +52,6 @@ interface VmoveRow {
   type?: string | null;
   status?: string | null;
   message?: string | null;
-}
-
-async function createHost(segmentUuid: string): Promise<{ uuid: string; name: string }> {
-  const res = await post(`/v1/segments/${segmentUuid}/hosts`, {
-    host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
-  });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
 }
 
 async function notify(hostname: string, type: string, payload: unknown): Promise<string> {
