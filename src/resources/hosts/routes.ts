@@ -48,8 +48,14 @@ hosts.post(HOSTS, prepare, bodyValidator(hostSchemas.create), authorize(policies
   const segmentId = c.req.param("segment_id");
   const { host } = c.req.valid("json");
   const db = c.get("db");
-  if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
-  await assertComputeService(host.name, computeCheck(c));
+  const check = computeCheck(c);
+  // Upstream answers 404 for the segment before it asks Nova; only when
+  // Nova will be asked is the segment read first. The guarded insert checks
+  // it again either way.
+  if (check.novaUrl) {
+    if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
+    await assertComputeService(host.name, check);
+  }
   const result = await createHost(db, segmentId, host);
   if (result === "not-found") throw notFound(messages.segmentNotFound(segmentId));
   if (result === "name-taken") throw conflict(messages.hostNameExists(host.name));
