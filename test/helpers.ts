@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 
@@ -168,3 +169,46 @@ export async function fakeCalls(key: string): Promise<number> {
   const body = (await response.json()) as { calls: number };
   return body.calls;
 }
+
+/** Asserts a v1 fault: status, upstream's headers at `version`, the body. */
+export function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
+  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
+    status,
+    headers: faultHeaders(version),
+    body: fault(name, status, message),
+  });
+}
+
+/** A notification's keys in upstream master's order (spec §3.1). */
+export const NOTIFICATION_KEYS = [
+  "id",
+  "notification_uuid",
+  "generated_time",
+  "source_host_uuid",
+  "type",
+  "payload",
+  "status",
+  "failover_segment_uuid",
+  "message",
+  "created_at",
+  "updated_at",
+  "deleted_at",
+  "deleted",
+];
+
+/** The notifications table's columns (spec §11, master): its valid sort keys. */
+export const NOTIFICATION_COLUMNS = [
+  "created_at",
+  "updated_at",
+  "deleted_at",
+  "deleted",
+  "id",
+  "notification_uuid",
+  "generated_time",
+  "source_host_uuid",
+  "type",
+  "payload",
+  "status",
+  "failover_segment_uuid",
+  "message",
+];

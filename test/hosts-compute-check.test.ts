@@ -4,9 +4,8 @@ import {
   type CallOptions,
   createSegment,
   type Exchange,
+  expectFault,
   fakeCalls,
-  fault,
-  faultHeaders,
   post,
   put,
   row,
@@ -42,14 +41,6 @@ const hostCount = async () => (await sql<{ n: number }>("SELECT count(*) AS n FR
 const rowsNamed = (name: string) => sql("SELECT * FROM hosts WHERE name = ?", name);
 const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 const novaCalls = (name: string) => fakeCalls(`nova:${name}`);
-
-function expectFault(res: Exchange, status: number, name: string, message: string) {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(),
-    body: fault(name, status, message),
-  });
-}
 
 function expectHost(res: Exchange, status: number, segment: Json, fields: Record<string, unknown>) {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({

@@ -3,9 +3,7 @@ import {
   createHost,
   createSegment,
   del,
-  type Exchange,
-  fault,
-  faultHeaders,
+  expectFault,
   get,
   post,
   put,
@@ -36,14 +34,6 @@ const hostPath = (segment: Json, host: Json | string) =>
 /** Every host row of a segment (live or not), byte for byte. */
 const segmentRows = (segment: Json) =>
   sql("SELECT * FROM hosts WHERE failover_segment_id = ? ORDER BY id", segment.uuid);
-
-function expectFault(res: Exchange, status: number, name: string, message: string) {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(),
-    body: fault(name, status, message),
-  });
-}
 
 const inUseUpdate = (host: Json) => `Host ${host.uuid} can't be updated as it is in-use to process notifications.`;
 const inUseDelete = (host: Json) => `Host ${host.uuid} can't be deleted as it is in-use to process notifications.`;

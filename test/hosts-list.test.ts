@@ -4,8 +4,7 @@ import {
   createSegment,
   del,
   type Exchange,
-  fault,
-  faultHeaders,
+  expectFault,
   get,
   put,
   successHeaders,
@@ -31,14 +30,6 @@ function expectList(res: Exchange, hosts: Json[], version = "1.0") {
     status: 200,
     headers: successHeaders(version),
     body: { hosts },
-  });
-}
-
-function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(version),
-    body: fault(name, status, message),
   });
 }
 

@@ -5,9 +5,11 @@ import {
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
   faultHeaders,
   get,
+  NOTIFICATION_KEYS,
   post,
   put,
   row,
@@ -24,23 +26,11 @@ import {
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
-
-const KEYS_MASTER = [
-  "id",
-  "notification_uuid",
-  "generated_time",
-  "source_host_uuid",
-  "type",
-  "payload",
-  "status",
-  "failover_segment_uuid",
-  "message",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "deleted",
+const KEYS_WITH_DETAILS = [
+  ...NOTIFICATION_KEYS.slice(0, 7),
+  "recovery_workflow_details",
+  ...NOTIFICATION_KEYS.slice(7),
 ];
-const KEYS_WITH_DETAILS = [...KEYS_MASTER.slice(0, 7), "recovery_workflow_details", ...KEYS_MASTER.slice(7)];
 
 const PAYLOAD_162 = { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" };
 
@@ -75,14 +65,10 @@ function created(host: Host, fields: { type: string; payload: unknown; generated
 }
 
 /** Asserts a fault with exactly `message` and that no notification was stored. */
-async function expectFault(send: () => Promise<Exchange>, status: number, name: string, message: string) {
+async function expectRefused(send: () => Promise<Exchange>, status: number, name: string, message: string) {
   const before = await count();
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(),
-    body: fault(name, status, message),
-  });
+  expectFault(res, status, name, message);
   expect(await count()).toBe(before);
 }
 
@@ -128,7 +114,7 @@ describe("create (#162, #164, #172, #176, #178)", () => {
       payload: PAYLOAD_162,
     });
     const n = res.json.notification;
-    expect(Object.keys(n)).toEqual(KEYS_MASTER);
+    expect(Object.keys(n)).toEqual(NOTIFICATION_KEYS);
     expect(res.text).toBe(
       `{"notification": {"id": ${n.id}, "notification_uuid": "${n.notification_uuid}", ` +
         `"generated_time": "2026-01-01T10:00:00.000000", "source_host_uuid": "${h.uuid}", "type": "COMPUTE_HOST", ` +
@@ -203,7 +189,7 @@ describe("create (#162, #164, #172, #176, #178)", () => {
       payload: PAYLOAD_162,
     };
     expect((await notify(body)).status).toBe(202);
-    await expectFault(
+    await expectRefused(
       () => notify(body),
       409,
       "conflictingRequest",
@@ -372,7 +358,7 @@ describe("refused by the host (#165, #166)", () => {
         },
         PROCESS: { process_name: "/usr/sbin/libvirtd", event: "STOPPED" },
       };
-      await expectFault(
+      await expectRefused(
         () => notify({ type, hostname: h.name, generated_time: "2026-01-01T10:00:00Z", payload: payloads[type] }),
         409,
         "conflictingRequest",
@@ -399,7 +385,7 @@ describe("refused by the host (#165, #166)", () => {
   });
 
   it("#166 a hostname no host has is a 400", async () => {
-    await expectFault(
+    await expectRefused(
       () =>
         notify({
           type: "COMPUTE_HOST",
@@ -416,7 +402,7 @@ describe("refused by the host (#165, #166)", () => {
   it("#166 the hostname is compared case-sensitively", async () => {
     const h = await createHost(segment.uuid);
     const hostname = h.name.toUpperCase();
-    await expectFault(
+    await expectRefused(
       () => notify({ type: "COMPUTE_HOST", hostname, generated_time: "2026-01-01T10:00:00Z", payload: PAYLOAD_162 }),
       400,
       "badRequest",
@@ -428,7 +414,7 @@ describe("refused by the host (#165, #166)", () => {
     const own = await createSegment();
     const h = await createHost(own.uuid);
     expect((await del(`/v1/segments/${own.uuid}/hosts/${h.uuid}`)).status).toBe(204);
-    await expectFault(
+    await expectRefused(
       () =>
         notify({
           type: "COMPUTE_HOST",
@@ -452,7 +438,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#167 an unknown type", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), type: "DISK" }),
       400,
       "badRequest",
@@ -461,7 +447,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#168 a COMPUTE_HOST payload without event", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), payload: { host_status: "NORMAL" } }),
       400,
       "badRequest",
@@ -470,7 +456,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#169 a COMPUTE_HOST payload with an unknown event", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), payload: { event: "EXPLODED" } }),
       400,
       "badRequest",
@@ -479,7 +465,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#170 a COMPUTE_HOST payload with an extra key", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), payload: { event: "STOPPED", foo: "bar" } }),
       400,
       "badRequest",
@@ -488,7 +474,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#171 a generated_time that is not a date", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), generated_time: "yesterday" }),
       400,
       "badRequest",
@@ -497,7 +483,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#173 a missing payload", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ type: "COMPUTE_HOST", hostname: host.name, generated_time: "2026-01-01T10:00:00Z" }),
       400,
       "badRequest",
@@ -507,7 +493,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#174 a hostname with a space", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), hostname: "compute 1" }),
       400,
       "badRequest",
@@ -516,7 +502,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#175 an extra field in the notification", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), status: "new" }),
       400,
       "badRequest",
@@ -527,7 +513,7 @@ describe("validation (#167-#177)", () => {
   });
 
   it("#177 a VM payload without instance_uuid", async () => {
-    await expectFault(
+    await expectRefused(
       () => notify({ ...valid(), type: "VM", payload: { vir_domain_event: "STOPPED_FAILED", event: "LIFECYCLE" } }),
       400,
       "badRequest",
@@ -559,7 +545,7 @@ describe("show (#194-#197, engine-stub appendix)", () => {
       headers: successHeaders(),
       body: { notification },
     });
-    expect(Object.keys(res.json.notification)).toEqual(KEYS_MASTER);
+    expect(Object.keys(res.json.notification)).toEqual(NOTIFICATION_KEYS);
   });
 
   it("#194 show at 1.0 answers the notification without recovery_workflow_details", async () => {

@@ -1,44 +1,23 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createHost, createSegment, fault, faultHeaders, get, post, sql, successHeaders, v1Headers } from "./helpers";
+import {
+  createHost,
+  createSegment,
+  fault,
+  faultHeaders,
+  get,
+  NOTIFICATION_COLUMNS,
+  NOTIFICATION_KEYS,
+  post,
+  sql,
+  successHeaders,
+  v1Headers,
+} from "./helpers";
 
 // GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
 // agreement with GET /v1/notifications/{id}. Every row of this file's
 // database is made in beforeAll, so each expected list is known exactly.
 
 type Notification = Record<string, unknown> & { id: number; notification_uuid: string };
-
-const KEYS_MASTER = [
-  "id",
-  "notification_uuid",
-  "generated_time",
-  "source_host_uuid",
-  "type",
-  "payload",
-  "status",
-  "failover_segment_uuid",
-  "message",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "deleted",
-];
-
-/** Every column of the notifications table: the valid sort keys (master). */
-const SORT_KEYS = [
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "deleted",
-  "id",
-  "notification_uuid",
-  "generated_time",
-  "source_host_uuid",
-  "type",
-  "payload",
-  "status",
-  "failover_segment_uuid",
-  "message",
-];
 
 async function notify(hostname: string, type: string, generated_time: string, payload: unknown): Promise<Notification> {
   const res = await post("/v1/notifications", { notification: { type, hostname, generated_time, payload } });
@@ -128,7 +107,7 @@ async function expectBadRequest(query: string, message: string) {
 describe("list (#179, #180)", () => {
   it("#179 lists live notifications newest first, with master's fields in master's order", async () => {
     const res = await expectList("", pick(...ALL));
-    for (const item of res.json.notifications) expect(Object.keys(item)).toEqual(KEYS_MASTER);
+    for (const item of res.json.notifications) expect(Object.keys(item)).toEqual(NOTIFICATION_KEYS);
   });
 
   it("a deleted notification is not listed", async () => {
@@ -359,7 +338,7 @@ describe("sorting (#192, #193)", () => {
     await expectList("?sort_dir=asc", pick(1, 2, 3, 4, 5, 6, 7));
   });
 
-  it.each(SORT_KEYS.flatMap((key) => [[key, "asc"] as const, [key, "desc"] as const]))(
+  it.each(NOTIFICATION_COLUMNS.flatMap((key) => [[key, "asc"] as const, [key, "desc"] as const]))(
     "sort_key=%s&sort_dir=%s orders by that column, NULL first",
     async (key, dir) => {
       const res = await get(`/v1/notifications?sort_key=${key}&sort_dir=${dir}`);

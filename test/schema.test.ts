@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, sql } from "./helpers";
+import { call, NOTIFICATION_COLUMNS, sql } from "./helpers";
 
 // D11: upstream's table and column names (spec §11), so rows can be moved
 // from an existing Masakari database.
@@ -33,21 +33,7 @@ const UPSTREAM_COLUMNS = {
     "failover_segment_id",
     "on_maintenance",
   ],
-  notifications: [
-    "created_at",
-    "updated_at",
-    "deleted_at",
-    "deleted",
-    "id",
-    "notification_uuid",
-    "generated_time",
-    "source_host_uuid",
-    "type",
-    "payload",
-    "status",
-    "failover_segment_uuid",
-    "message",
-  ],
+  notifications: NOTIFICATION_COLUMNS,
   vmoves: [
     "created_at",
     "updated_at",

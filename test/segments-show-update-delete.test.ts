@@ -4,8 +4,8 @@ import {
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
-  faultHeaders,
   get,
   post,
   put,
@@ -38,14 +38,6 @@ function expectOk(res: Exchange, body: unknown, version = "1.0") {
     status: 200,
     headers: successHeaders(version),
     body,
-  });
-}
-
-function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(version),
-    body: fault(name, status, message),
   });
 }
 

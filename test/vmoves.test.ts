@@ -4,6 +4,7 @@ import {
   createHost,
   createSegment,
   del,
+  expectFault,
   fault,
   faultHeaders,
   get,
@@ -204,13 +205,9 @@ async function expectList(query: string, expected: readonly unknown[], version?:
   return res;
 }
 
-async function expectFault(path: string, status: number, name: string, message: string, version?: string) {
+async function expectFaultAt(path: string, status: number, name: string, message: string, version?: string) {
   const res = await get(path, { version });
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: faultHeaders(version ?? "1.0"),
-    body: fault(name, status, message),
-  });
+  expectFault(res, status, name, message, version ?? "1.0");
 }
 
 describe("list", () => {
@@ -296,7 +293,7 @@ describe("list", () => {
     ["deleted", () => String(deletedVmove.id)],
   ])("a marker that is not a live vmove id (%s) is a 400", async (_, marker) => {
     const value = marker();
-    await expectFault(
+    await expectFaultAt(
       listPath(computeHost, `?marker=${value}`),
       400,
       "badRequest",
@@ -321,7 +318,7 @@ describe("list", () => {
   });
 
   it.each(["bogus", "notification", "hostname"])("sort_key=%s is a 400 InvalidSortKey", async (key) => {
-    await expectFault(
+    await expectFaultAt(
       listPath(computeHost, `?sort_key=${key}`),
       400,
       "badRequest",
@@ -330,13 +327,13 @@ describe("list", () => {
   });
 
   it("bad limits are 400s", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(computeHost, "?limit=abc"),
       400,
       "badRequest",
       "Invalid input received: limit must be an integer",
     );
-    await expectFault(
+    await expectFaultAt(
       listPath(computeHost, "?limit=-1"),
       400,
       "badRequest",
@@ -345,7 +342,7 @@ describe("list", () => {
   });
 
   it("an unknown sort direction is a 400", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(computeHost, "?sort_dir=up"),
       400,
       "badRequest",
@@ -354,7 +351,7 @@ describe("list", () => {
   });
 
   it("a PROCESS notification has no vm moves: 400", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(processNotification),
       400,
       "badRequest",
@@ -363,7 +360,7 @@ describe("list", () => {
   });
 
   it("a VM notification has no vm moves: 400", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(vmNotification),
       400,
       "badRequest",
@@ -372,15 +369,15 @@ describe("list", () => {
   });
 
   it("an unknown notification is a 404", async () => {
-    await expectFault(listPath(UNKNOWN_UUID), 404, "itemNotFound", `No notification with id ${UNKNOWN_UUID}.`);
+    await expectFaultAt(listPath(UNKNOWN_UUID), 404, "itemNotFound", `No notification with id ${UNKNOWN_UUID}.`);
   });
 
   it("a non-uuid notification id is a 404", async () => {
-    await expectFault(listPath("abc"), 404, "itemNotFound", "No notification with id abc.");
+    await expectFaultAt(listPath("abc"), 404, "itemNotFound", "No notification with id abc.");
   });
 
   it("a bad limit is reported before the notification is looked up", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(UNKNOWN_UUID, "?limit=abc"),
       400,
       "badRequest",
@@ -389,7 +386,7 @@ describe("list", () => {
   });
 
   it("the notification is looked up before the marker and the sort key", async () => {
-    await expectFault(
+    await expectFaultAt(
       listPath(UNKNOWN_UUID, "?marker=999999&sort_key=bogus"),
       404,
       "itemNotFound",
@@ -402,7 +399,7 @@ describe("list", () => {
     const host = await createHost(segment.uuid);
     const uuid = await notify(host.name, "COMPUTE_HOST", { event: "STOPPED" });
     await sql("UPDATE notifications SET deleted = id WHERE notification_uuid = ?", uuid);
-    await expectFault(listPath(uuid), 404, "itemNotFound", `No notification with id ${uuid}.`);
+    await expectFaultAt(listPath(uuid), 404, "itemNotFound", `No notification with id ${uuid}.`);
   });
 
   it("the list is served under /v1/{project_id} too", async () => {
@@ -442,20 +439,25 @@ describe("show", () => {
   });
 
   it("an unknown vmove uuid is a 404", async () => {
-    await expectFault(showPath(computeHost, UNKNOWN_UUID), 404, "itemNotFound", `No vm move with id ${UNKNOWN_UUID}.`);
+    await expectFaultAt(
+      showPath(computeHost, UNKNOWN_UUID),
+      404,
+      "itemNotFound",
+      `No vm move with id ${UNKNOWN_UUID}.`,
+    );
   });
 
   it("a non-uuid vmove id is a 404", async () => {
-    await expectFault(showPath(computeHost, "abc"), 404, "itemNotFound", "No vm move with id abc.");
+    await expectFaultAt(showPath(computeHost, "abc"), 404, "itemNotFound", "No vm move with id abc.");
   });
 
   it("the integer id of a vmove is not found", async () => {
     const id = String(v[1]?.id);
-    await expectFault(showPath(computeHost, id), 404, "itemNotFound", `No vm move with id ${id}.`);
+    await expectFaultAt(showPath(computeHost, id), 404, "itemNotFound", `No vm move with id ${id}.`);
   });
 
   it("a deleted vmove is not found", async () => {
-    await expectFault(
+    await expectFaultAt(
       showPath(computeHost, deletedVmove.uuid),
       404,
       "itemNotFound",
@@ -464,7 +466,7 @@ describe("show", () => {
   });
 
   it("D6: an unknown notification is a 404 (upstream: 500 NotificationNotFound)", async () => {
-    await expectFault(
+    await expectFaultAt(
       showPath(UNKNOWN_UUID, v[1]?.uuid as string),
       404,
       "itemNotFound",
@@ -473,13 +475,13 @@ describe("show", () => {
   });
 
   it("D6: a non-uuid notification id is a 404", async () => {
-    await expectFault(showPath("abc", v[1]?.uuid as string), 404, "itemNotFound", "No notification with id abc.");
+    await expectFaultAt(showPath("abc", v[1]?.uuid as string), 404, "itemNotFound", "No notification with id abc.");
   });
 
   // Upstream's show does not catch NotificationWithoutVMoves and answers 500;
   // spec §7 gives the list's 400, which is what we serve (no 500 for client input).
   it("a PROCESS notification has no vm moves: 400, even for a vmove that exists (upstream: 500)", async () => {
-    await expectFault(
+    await expectFaultAt(
       showPath(processNotification, v[1]?.uuid as string),
       400,
       "badRequest",
@@ -488,7 +490,7 @@ describe("show", () => {
   });
 
   it("the notification is checked before the vmove id", async () => {
-    await expectFault(
+    await expectFaultAt(
       showPath(processNotification, "abc"),
       400,
       "badRequest",
