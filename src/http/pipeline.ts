@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { database } from "../db/client";
+import { clientBookmark, RequestSession } from "../db/session";
 import type { AppEnv } from "./context";
 import { Fault, messages } from "./faults";
 import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
@@ -22,10 +23,40 @@ export const sizeLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** A Drizzle instance on the request's D1 binding. */
+/**
+ * A response header of ours, not upstream Masakari's (OpenStack clients
+ * ignore it): the D1 bookmark of the request's session, named as in
+ * Cloudflare's D1 read replication documentation. A client that sends it
+ * back on its next request reads at least what it has seen and written,
+ * even from a read replica.
+ */
+export const BOOKMARK_HEADER = "x-d1-bookmark";
+
+/**
+ * A Drizzle instance on one D1 session per request (D1's Sessions API).
+ *
+ * A GET starts from the bookmark the client sent, or anywhere
+ * (`first-unconstrained`: the nearest replica) without one. Every other
+ * method starts at the primary (`first-primary`), as D1's documentation
+ * advises when a session needs the latest data: a write's preconditions are
+ * read there, and the primary is at least as new as any bookmark, so the
+ * client's is not needed. A header that is not a D1 bookmark is ignored, and
+ * so is a bookmark D1 refuses (src/db/session.ts): the request is served as if
+ * none had been sent, never refused, since a bookmark only asks for
+ * freshness and a client has nothing to correct in an opaque value.
+ *
+ * Every response of a request whose session ran a query, faults included,
+ * carries the session's bookmark in x-d1-bookmark.
+ */
 export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.set("db", database(c.env.DB));
+  const session =
+    c.req.method === "GET"
+      ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)))
+      : new RequestSession(c.env.DB, "first-primary");
+  c.set("db", database(session));
   await next();
+  const bookmark = session.bookmark();
+  if (bookmark !== null) c.res.headers.set(BOOKMARK_HEADER, bookmark);
 };
 
 /** Upstream's router has no HEAD routes; Hono would answer HEAD as GET. */
