@@ -1,0 +1,149 @@
+// The benchmark's table, its target checks and the README section.
+import fs from "node:fs";
+
+const find = (runs, target, workload, c) =>
+  runs.find((r) => r.target === target && r.workload === workload && r.connections === c);
+const n0 = (x) => Math.round(x).toLocaleString("en-US");
+const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+const pct = (x) => `${Math.round(x * 100)} %`;
+
+export function checks({ runs, scale, bundle }) {
+  const out = [];
+  const add = (target, pass, detail) => out.push({ target, pass, detail });
+  for (const w of [...new Set(runs.filter((r) => r.target === "worker").map((r) => r.workload))]) {
+    const mine = find(runs, "worker", w, 8);
+    const ref = find(runs, "reference", w, 8);
+    if (!mine || !ref) continue;
+    add(`${w}: ≥ 10× Masakari's req/s at c8`, mine.rps >= 10 * ref.rps, `${(mine.rps / ref.rps).toFixed(1)}×`);
+    add(`${w}: p99 below Masakari's p50 at c8`, mine.p99_ms < ref.p50_ms, `${ms(mine.p99_ms)} vs ${ms(ref.p50_ms)} ms`);
+  }
+  for (const c of [8, 64]) {
+    const show = find(runs, "worker", "show-segment", c);
+    const hello = find(runs, "hello-world", "show-segment", c);
+    if (show && hello)
+      add(`show-segment ≥ 60 % of hello-world at c${c}`, show.rps >= 0.6 * hello.rps, pct(show.rps / hello.rps));
+  }
+  const sizes = [...new Set(scale.filter((r) => r.segments).map((r) => r.segments))];
+  const [small, large] = [Math.min(...sizes), Math.max(...sizes)];
+  for (const w of ["show-segment", "list-segments", "list-segments-page"]) {
+    const a = scale.find((r) => r.segments === small && r.workload === w);
+    const b = scale.find((r) => r.segments === large && r.workload === w);
+    if (a && b && large > small)
+      add(
+        `${w}: p50 at ${n0(large)} segments within 1.5× of ${n0(small)}`,
+        b.p50_ms <= 1.5 * a.p50_ms,
+        `${ms(b.p50_ms)} vs ${ms(a.p50_ms)} ms (${(b.p50_ms / a.p50_ms).toFixed(2)}×)`,
+      );
+  }
+  add("bundle ≤ 150 KiB gzip", bundle.gzipKiB <= 150, `${bundle.gzipKiB} KiB`);
+  const errors = [...runs, ...scale].reduce((a, r) => a + r.errors, 0);
+  add("no errors in any run", errors === 0, `${errors}`);
+  return out;
+}
+
+export function markdown(result) {
+  const { runs, scale, bundle, machine } = result;
+  const lines = [];
+  lines.push(
+    `Run on ${result.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node.js ${machine.node}. ` +
+      `\`${result.command}\`: wrk, 1 thread, ${result.seconds} s per run after a 1 s warm-up.`,
+    "",
+    "| workload | conns | Worker req/s | p50 ms | p99 ms | errors | Masakari req/s | p50 ms | p99 ms | errors | × Masakari | % of hello-world | % of d1-floor |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+  );
+  const workloads = [...new Set(runs.filter((r) => r.target === "worker").map((r) => r.workload))];
+  for (const w of workloads) {
+    for (const c of [8, 64]) {
+      const mine = find(runs, "worker", w, c);
+      if (!mine) continue;
+      const ref = find(runs, "reference", w, c);
+      const hello = find(runs, "hello-world", "show-segment", c);
+      const floor = find(runs, "d1-floor", "show-segment", c);
+      lines.push(
+        `| ${w} | ${c} | ${n0(mine.rps)} | ${ms(mine.p50_ms)} | ${ms(mine.p99_ms)} | ${mine.errors} | ` +
+          (ref
+            ? `${n0(ref.rps)} | ${ms(ref.p50_ms)} | ${ms(ref.p99_ms)} | ${ref.errors} | ${(mine.rps / ref.rps).toFixed(1)}× | `
+            : "– | – | – | – | – | ") +
+          `${hello ? pct(mine.rps / hello.rps) : "–"} | ${floor ? pct(mine.rps / floor.rps) : "–"} |`,
+      );
+    }
+  }
+  for (const name of ["hello-world", "d1-floor"]) {
+    for (const c of [8, 64]) {
+      const r = find(runs, name, "show-segment", c);
+      if (r)
+        lines.push(
+          `| *${name}* | ${c} | ${n0(r.rps)} | ${ms(r.p50_ms)} | ${ms(r.p99_ms)} | ${r.errors} | | | | | | | |`,
+        );
+    }
+  }
+  if (scale.length > 0) {
+    const segs = [...new Set(scale.filter((r) => r.segments).map((r) => r.segments))];
+    const notes = [...new Set(scale.filter((r) => r.notifications).map((r) => r.notifications))];
+    lines.push("", "Scale (Worker, 8 connections): req/s, p50 / p99 ms.", "");
+    lines.push(
+      `| workload | ${segs.map((n) => `${n0(n)} segments`).join(" | ")} |`,
+      `|---|${segs.map(() => "--:").join("|")}|`,
+    );
+    for (const w of [...new Set(scale.filter((r) => r.segments).map((r) => r.workload))]) {
+      const cells = segs.map((n) => {
+        const r = scale.find((x) => x.segments === n && x.workload === w);
+        return r ? `${n0(r.rps)}, ${ms(r.p50_ms)} / ${ms(r.p99_ms)}${r.errors ? ` (${r.errors} errors)` : ""}` : "–";
+      });
+      lines.push(`| ${w} | ${cells.join(" | ")} |`);
+    }
+    if (notes.length > 0) {
+      lines.push(
+        "",
+        `| workload | ${notes.map((n) => `${n0(n)} notifications`).join(" | ")} |`,
+        `|---|${notes.map(() => "--:").join("|")}|`,
+      );
+      const cells = notes.map((n) => {
+        const r = scale.find((x) => x.notifications === n);
+        return r ? `${n0(r.rps)}, ${ms(r.p50_ms)} / ${ms(r.p99_ms)}${r.errors ? ` (${r.errors} errors)` : ""}` : "–";
+      });
+      lines.push(`| list-notifications-new | ${cells.join(" | ")} |`);
+    }
+  }
+  lines.push(
+    "",
+    `Bundle (\`wrangler deploy --dry-run\`): ${bundle.uploadKiB} KiB, **${bundle.gzipKiB} KiB gzip**. What it is made of:`,
+    "",
+  );
+  lines.push("| part | bytes | gzip alone |", "|---|--:|--:|");
+  for (const p of bundle.composition.slice(0, 8)) lines.push(`| ${p.name} | ${n0(p.bytes)} | ${n0(p.gzip)} |`);
+  if (result.profiles?.length) {
+    const cats = [...new Set(result.profiles.flatMap((p) => p.categories.map((c) => c.name)))];
+    lines.push(
+      "",
+      "Where the Worker's isolate spends its time (CPU profile through workerd's inspector, 8 connections; share of samples):",
+      "",
+    );
+    lines.push(
+      `| part | ${result.profiles.map((p) => p.workload).join(" | ")} |`,
+      `|---|${result.profiles.map(() => "--:").join("|")}|`,
+    );
+    for (const cat of cats) {
+      const cells = result.profiles.map((p) => {
+        const c = p.categories.find((x) => x.name === cat);
+        return c ? pct(c.share) : "–";
+      });
+      lines.push(`| ${cat} | ${cells.join(" | ")} |`);
+    }
+  }
+  lines.push("", "Targets:", "");
+  for (const c of result.checks) lines.push(`- ${c.pass ? "met" : "**missed**"}: ${c.target} (${c.detail})`);
+  return lines.join("\n");
+}
+
+const START = "<!-- results:start -->";
+const END = "<!-- results:end -->";
+
+/** Replaces the results section of bench/README.md with the latest table. */
+export function writeReadme(file, table) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# Benchmark\n\n${START}\n${END}\n`;
+  const i = text.indexOf(START);
+  const j = text.indexOf(END);
+  if (i < 0 || j < i) throw new Error(`${file} has no ${START} ... ${END} section`);
+  fs.writeFileSync(file, `${text.slice(0, i + START.length)}\n${table}\n${text.slice(j)}`);
+}

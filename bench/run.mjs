@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// npm run bench [-- --seconds N] [--quick] [--skip-reference] [--skip-scale]
+//
+// Loads the built Worker (workerd through Miniflare, local D1), the real
+// Masakari 14.0.2 and two ceiling Workers in turn with the same wrk load,
+// the same data and the same durations; then the scale run. Prints the
+// table, writes bench/results/<date>.json and the table into
+// bench/README.md. See bench/README.md.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { buildBundle, sourceLocator } from "./lib/bundle.mjs";
+import { requireWrk, runWrk } from "./lib/load.mjs";
+import { profile } from "./lib/profile.mjs";
+import { checks, markdown, writeReadme } from "./lib/report.mjs";
+import * as seed from "./lib/seed.mjs";
+import { startCeiling, startReference, startWorker } from "./lib/targets.mjs";
+
+const HERE = import.meta.dirname;
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "10" },
+    quick: { type: "boolean", default: false },
+    "skip-reference": { type: "boolean", default: false },
+    "skip-scale": { type: "boolean", default: false },
+    "skip-profile": { type: "boolean", default: false },
+  },
+});
+const seconds = opts.quick ? 3 : Number(opts.seconds);
+const CONNECTIONS = [8, 64];
+const READS = ["show-segment", "list-segments", "list-segments-page", "list-notifications-new"];
+const WRITES = ["create-segment", "create-host", "create-notification"];
+const WORKLOADS = [...READS, ...WRITES, "mix"];
+const SCALE_SEGMENTS = opts.quick ? [100, 10_000] : [100, 10_000, 100_000];
+const SCALE_NOTIFICATIONS = opts.quick ? [200, 10_000] : [200, 10_000, 1_000_000];
+const PROFILED = ["show-segment", "list-segments", "create-segment", "create-notification"];
+const SCALE_WORKLOADS = ["show-segment", "list-segments", "list-segments-page", "create-segment"];
+
+// The data every target starts from: 100 segments, a pool of hosts (each
+// notification created in the run names a host no other one named) and 200
+// notifications, 100 of them `new`.
+const BASE_SEGMENTS = 100;
+const BASE_NOTIFICATIONS = 200;
+const POOL_HOSTS = Math.max(20_000, 6_000 * seconds);
+const baseData = () => [
+  seed.segments(BASE_SEGMENTS),
+  ...seed.chunked((count, start) => seed.hosts(count, BASE_SEGMENTS, start), POOL_HOSTS),
+  seed.notifications(BASE_NOTIFICATIONS, BASE_NOTIFICATIONS),
+];
+const FIRST_FREE_HOST = 1_001;
+
+const now = new Date().toISOString().slice(0, 19);
+const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-bench-"));
+const running = new Set();
+async function using(start, body) {
+  const target = await start();
+  running.add(target);
+  try {
+    return await body(target);
+  } finally {
+    running.delete(target);
+    await target.stop();
+  }
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    for (const t of running) await t.stop().catch(() => {});
+    process.exit(130);
+  });
+}
+
+/** Every workload at every concurrency, reads first so they see the seeded data only. */
+async function measure(target, workloads = WORKLOADS, connections = CONNECTIONS, segments = BASE_SEGMENTS) {
+  const results = [];
+  let offset = FIRST_FREE_HOST;
+  const run = (workload, c, secs, tag) => {
+    const r = runWrk({
+      url: target.url,
+      workload,
+      connections: c,
+      seconds: secs,
+      tag,
+      offset,
+      segments,
+      marker: Math.ceil(segments / 2),
+      now,
+    });
+    offset += r.notified;
+    if (offset > POOL_HOSTS) throw new Error(`the host pool (${POOL_HOSTS}) is too small for this run`);
+    return r;
+  };
+  run("show-segment", 8, 2, "warm");
+  for (const workload of workloads) {
+    run(workload, 8, 1, `w${workload}`);
+    for (const c of connections) {
+      const r = run(workload, c, seconds, `${workload}-${c}`);
+      log(
+        `${target.name.padEnd(10)} ${workload.padEnd(24)} c${String(c).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms  p99 ${r.p99_ms.toFixed(2)} ms  errors ${r.errors}`,
+      );
+      results.push({ target: target.name, workload, connections: c, ...r });
+    }
+  }
+  return results;
+}
+
+requireWrk();
+log("building the Worker bundle (wrangler deploy --dry-run)");
+const bundle = buildBundle(path.join(HERE, ".build"));
+log(`bundle: ${bundle.uploadKiB} KiB, gzip ${bundle.gzipKiB} KiB`);
+
+const runs = [];
+const ports = { worker: 18840, hello: 18841, floor: 18842, scale: 18843, reference: 18850 };
+
+runs.push(
+  ...(await using(
+    () => startCeiling({ port: ports.hello, script: path.join(HERE, "hello.js"), name: "hello-world" }),
+    (t) => measure(t, ["show-segment"]),
+  )),
+);
+runs.push(
+  ...(await using(
+    async () => {
+      const t = await startCeiling({
+        port: ports.floor,
+        script: path.join(HERE, "d1-floor.js"),
+        persist: path.join(tmp, "floor"),
+        name: "d1-floor",
+      });
+      await t.exec([seed.segments(BASE_SEGMENTS)]);
+      return t;
+    },
+    (t) => measure(t, ["show-segment"]),
+  )),
+);
+runs.push(
+  ...(await using(
+    async () => {
+      const t = await startWorker({ port: ports.worker, script: bundle.script, persist: path.join(tmp, "worker") });
+      await t.exec(baseData());
+      return t;
+    },
+    (t) => measure(t),
+  )),
+);
+if (!opts["skip-reference"]) {
+  runs.push(
+    ...(await using(
+      async () => {
+        const t = await startReference({ port: ports.reference, dir: path.join(tmp, "reference") });
+        await t.exec(baseData());
+        return t;
+      },
+      (t) => measure(t),
+    )),
+  );
+}
+
+const scale = [];
+if (!opts["skip-scale"]) {
+  for (const n of SCALE_SEGMENTS) {
+    log(`scale: ${n} segments`);
+    const rows = await using(
+      async () => {
+        const t = await startWorker({
+          port: ports.scale,
+          script: bundle.script,
+          persist: path.join(tmp, `scale-${n}`),
+        });
+        await t.exec(seed.chunked((count, start) => seed.segments(count, start), n));
+        return t;
+      },
+      (t) => measure(t, SCALE_WORKLOADS, [8], n),
+    );
+    scale.push(...rows.map((r) => ({ ...r, segments: n })));
+  }
+  for (const n of SCALE_NOTIFICATIONS) {
+    log(`scale: ${n} notifications`);
+    const rows = await using(
+      async () => {
+        const t = await startWorker({
+          port: ports.scale,
+          script: bundle.script,
+          persist: path.join(tmp, `scale-n${n}`),
+        });
+        await t.exec([
+          seed.segments(BASE_SEGMENTS),
+          seed.hosts(1_000, BASE_SEGMENTS),
+          ...seed.chunked((count, start) => seed.notifications(count, 1_000, start), n),
+        ]);
+        return t;
+      },
+      (t) => measure(t, ["list-notifications-new"], [8]),
+    );
+    scale.push(...rows.map((r) => ({ ...r, notifications: n })));
+  }
+}
+
+// Where the Worker's isolate spends its time, per workload: a CPU profile
+// through workerd's inspector while wrk loads it (8 connections).
+const profiles = [];
+if (!opts["skip-profile"]) {
+  const sourceFor = sourceLocator(bundle.script);
+  for (const workload of PROFILED) {
+    log(`profile: ${workload}`);
+    const p = await using(
+      async () => {
+        const t = await startWorker({
+          port: ports.scale,
+          script: bundle.script,
+          persist: path.join(tmp, "profile"),
+          inspectorPort: 9240,
+        });
+        await t.exec(baseData());
+        return t;
+      },
+      async (t) => {
+        runWrk({ url: t.url, workload, connections: 8, seconds: 1, tag: "pw", offset: FIRST_FREE_HOST, now });
+        return profile(
+          9240,
+          async () => {
+            runWrk({ url: t.url, workload, connections: 8, seconds, tag: "p", offset: FIRST_FREE_HOST + 10_000, now });
+          },
+          { sourceFor },
+        );
+      },
+    );
+    profiles.push({ workload, ...p });
+  }
+}
+
+const cpu = os.cpus();
+const result = {
+  date: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  machine: {
+    cpu: cpu[0]?.model ?? "unknown",
+    cores: cpu.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  seconds,
+  bundle,
+  runs,
+  scale,
+  profiles,
+};
+result.checks = checks(result);
+fs.rmSync(tmp, { recursive: true, force: true });
+fs.mkdirSync(path.join(HERE, "results"), { recursive: true });
+const file = path.join(HERE, "results", `${result.date.replaceAll(":", "-")}.json`);
+fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+const table = markdown(result);
+console.log(table);
+writeReadme(path.join(HERE, "README.md"), table);
+log(`wrote ${path.relative(process.cwd(), file)} and bench/README.md`);
