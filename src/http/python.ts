@@ -66,21 +66,18 @@ export function reprTuple(values: readonly unknown[]): string {
   return values.length === 1 ? `(${repr(values[0])},)` : `(${values.map(repr).join(", ")})`;
 }
 
+/** Printable ASCII other than `"` and `\\`: nothing to escape. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** What json.dumps escapes and JSON.stringify leaves as is: DEL and non-ASCII. */
+const BEYOND_ASCII = /[\u007f-\uffff]/g;
+
 function escapeJsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    else if (c < 0x20 || c > 0x7e) out += `\\u${hex(c, 4)}`;
-    else out += s[i];
-  }
-  return `${out}"`;
+  // The common case (names, uuids, timestamps) is returned as it is.
+  if (PLAIN.test(s)) return `"${s}"`;
+  // JSON.stringify escapes `"`, `\\` and control characters exactly as
+  // json.dumps does (\n, \r, \t, \b, \f, else \u00xx); ensure_ascii also
+  // escapes every code unit from DEL up, surrogates one by one.
+  return JSON.stringify(s).replace(BEYOND_ASCII, (c) => `\\u${hex(c.charCodeAt(0), 4)}`);
 }
 
 /**
@@ -93,12 +90,22 @@ export function pythonJson(value: unknown): string {
   if (value === false) return "false";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
   if (typeof value === "string") return escapeJsonString(value);
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ", ") + pythonJson(value[i]);
+    return `${out}]`;
+  }
   if (typeof value === "object") {
-    const items = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${escapeJsonString(k)}: ${pythonJson(v)}`);
-    return `{${items.join(", ")}}`;
+    let out = "{";
+    let first = true;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const item = (value as Record<string, unknown>)[key];
+      if (item === undefined) continue;
+      out += `${first ? "" : ", "}${escapeJsonString(key)}: ${pythonJson(item)}`;
+      first = false;
+    }
+    return `${out}}`;
   }
   return "null";
 }
