@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { database } from "../db/client";
+import { db, withClient } from "../db/client";
 import { clientBookmark, RequestSession } from "../db/session";
 import type { AppEnv } from "./context";
 import { Fault, messages } from "./faults";
@@ -53,8 +53,8 @@ export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.req.method === "GET"
       ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)))
       : new RequestSession(c.env.DB, "first-primary");
-  c.set("db", database(session));
-  await next();
+  c.set("db", db);
+  await withClient(session, next);
   const bookmark = session.bookmark();
   if (bookmark !== null) c.res.headers.set(BOOKMARK_HEADER, bookmark);
 };
