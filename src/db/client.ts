@@ -70,7 +70,7 @@ class IsolateStatement implements D1PreparedStatement {
   }
 }
 
-const isolateClient: D1Client = {
+export const isolateClient: D1Client = {
   prepare: (query) => new IsolateStatement(query, []),
   batch: <T>(statements: D1PreparedStatement[]) => {
     const client = current();

@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
 import type { Database } from "../../db/client";
 import { insertSelection, nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
+import { batch, once, param } from "../../db/prepared";
 import { type HostRow, hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { segmentInUse } from "../segments/in-use";
@@ -54,6 +55,37 @@ export async function isSegmentInUse(db: Database, segmentUuid: string): Promise
   return Boolean(row?.inUse);
 }
 
+const liveSegmentParam = and(eq(segments.uuid, sql.placeholder("segment")), eq(segments.deleted, 0));
+
+const insertHost = once((db: Database) =>
+  db
+    .insert(hosts)
+    .select(
+      (qb) =>
+        qb
+          .select(
+            insertSelection(hosts, {
+              created_at: param("created_at"),
+              deleted: 0,
+              uuid: param("uuid"),
+              name: param("name"),
+              reserved: param("reserved"),
+              type: param("type"),
+              control_attributes: param("control_attributes"),
+              failover_segment_id: segments.uuid,
+              on_maintenance: param("on_maintenance"),
+            }),
+          )
+          .from(segments)
+          .where(liveSegmentParam) as never,
+    )
+    .onConflictDoNothing({ target: [hosts.name, hosts.deleted] })
+    .returning()
+    .prepare(),
+);
+
+const selectLiveSegment = once((db: Database) => db.select().from(segments).where(liveSegmentParam).prepare());
+
 /**
  * Inserts a host in a live segment unless a live host anywhere has its
  * name, in one statement: the row is selected from the segment only while
@@ -65,25 +97,22 @@ export async function createHost(
   segmentUuid: string,
   fields: Required<Pick<HostFields, "name" | "type" | "control_attributes">> & HostFields,
 ): Promise<{ host: HostRow; segment: SegmentRow } | Exclude<Refusal, "in-use">> {
-  const values = insertSelection(hosts, {
-    created_at: nowSeconds(),
-    deleted: 0,
-    uuid: crypto.randomUUID(),
-    name: fields.name,
-    reserved: fields.reserved ?? false,
-    type: fields.type,
-    control_attributes: fields.control_attributes,
-    failover_segment_id: segments.uuid,
-    on_maintenance: fields.on_maintenance ?? false,
-  });
-  const [inserted, segment] = await db.batch([
-    db
-      .insert(hosts)
-      .select((qb) => qb.select(values).from(segments).where(liveSegment(segmentUuid)) as never)
-      .onConflictDoNothing({ target: [hosts.name, hosts.deleted] })
-      .returning(),
-    db.select().from(segments).where(liveSegment(segmentUuid)),
-  ]);
+  const [inserted, segment] = await batch(
+    [
+      insertHost(db),
+      {
+        segment: segmentUuid,
+        created_at: nowSeconds(),
+        uuid: crypto.randomUUID(),
+        name: fields.name,
+        reserved: Number(fields.reserved ?? false),
+        type: fields.type,
+        control_attributes: fields.control_attributes,
+        on_maintenance: Number(fields.on_maintenance ?? false),
+      },
+    ],
+    [selectLiveSegment(db), { segment: segmentUuid }],
+  );
   const [host] = inserted;
   const [owner] = segment;
   if (!owner) return "not-found";

@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import { addSeconds, formatDb, nowSeconds, type UtcDateTime } from "../../datetime";
 import type { Database } from "../../db/client";
 import { insertSelection } from "../../db/guards";
+import { batch, once, param } from "../../db/prepared";
 import { hosts, type NotificationRow, notifications } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { pythonJson } from "../../http/python";
@@ -30,12 +31,16 @@ export function listNotifications(
   return paginate(db, notifications, and(...conditions), page);
 }
 
-export async function findNotification(db: Database, uuid: string): Promise<NotificationRow | undefined> {
-  return db
+const selectNotification = once((db: Database) =>
+  db
     .select()
     .from(notifications)
-    .where(and(eq(notifications.notification_uuid, uuid), eq(notifications.deleted, 0)))
-    .get();
+    .where(and(eq(notifications.notification_uuid, sql.placeholder("uuid")), eq(notifications.deleted, 0)))
+    .prepare(),
+);
+
+export async function findNotification(db: Database, uuid: string): Promise<NotificationRow | undefined> {
+  return selectNotification(db).get({ uuid });
 }
 
 export interface NewNotification {
@@ -54,16 +59,61 @@ const earlier = alias(notifications, "earlier");
  * keys with the same values, in any order (upstream compares dicts).
  * Stored text that is not a JSON object equals nothing.
  */
-function samePayload(column: AnyColumn, payload: Record<string, string>): SQL {
-  const text = JSON.stringify(payload);
+function samePayload(column: AnyColumn, payload: SQL, keys: SQL): SQL {
   return sql`CASE WHEN json_valid(${column}) AND json_type(${column}) = 'object' THEN
-      (SELECT count(*) FROM json_each(${column})) = ${Object.keys(payload).length}
+      (SELECT count(*) FROM json_each(${column})) = ${keys}
       AND NOT EXISTS (
-        SELECT 1 FROM json_each(${text}) AS new_item
+        SELECT 1 FROM json_each(${payload}) AS new_item
         WHERE json_type(${column}, '$."' || new_item.key || '"') IS NOT new_item.type
            OR json_extract(${column}, '$."' || new_item.key || '"') IS NOT new_item.value)
     ELSE 0 END`;
 }
+
+const liveHostNamed = and(eq(hosts.name, sql.placeholder("hostname")), eq(hosts.deleted, 0));
+
+const insertNotification = once((db: Database) => {
+  const values = insertSelection(notifications, {
+    created_at: param("created_at"),
+    deleted: 0,
+    notification_uuid: param("notification_uuid"),
+    generated_time: param("generated_time"),
+    source_host_uuid: hosts.uuid,
+    type: param("type"),
+    payload: param("payload"),
+    status: "new",
+    // Master records the host's segment at creation.
+    failover_segment_uuid: hosts.failover_segment_id,
+  });
+  const duplicate = exists(
+    db
+      .select({ one: sql`1` })
+      .from(earlier)
+      .where(
+        and(
+          eq(earlier.deleted, 0),
+          eq(earlier.type, sql.placeholder("type")),
+          eq(earlier.source_host_uuid, hosts.uuid),
+          gte(earlier.generated_time, sql.placeholder("threshold")),
+          samePayload(earlier.payload, param("payload_json"), param("payload_keys")),
+        ),
+      ),
+  );
+  return db
+    .insert(notifications)
+    .select(
+      (qb) =>
+        qb
+          .select(values)
+          .from(hosts)
+          .where(and(liveHostNamed, sql`coalesce(${hosts.on_maintenance}, 0) = 0`, not(duplicate))) as never,
+    )
+    .returning()
+    .prepare();
+});
+
+const selectHostMaintenance = once((db: Database) =>
+  db.select({ onMaintenance: hosts.on_maintenance }).from(hosts).where(liveHostNamed).prepare(),
+);
 
 /**
  * Records a notification with status new, in one INSERT ... SELECT whose
@@ -81,48 +131,25 @@ export async function createNotification(
   notification: NewNotification,
   duplicateInterval: number,
 ): Promise<NotificationRow | Refusal> {
-  const values = insertSelection(notifications, {
-    created_at: nowSeconds(),
-    deleted: 0,
-    notification_uuid: crypto.randomUUID(),
-    generated_time: formatDb(notification.generatedTime),
-    source_host_uuid: hosts.uuid,
-    type: notification.type,
-    // Stored as upstream's json.dumps writes it, so rows move both ways (D11).
-    payload: pythonJson(notification.payload),
-    status: "new",
-    // Master records the host's segment at creation.
-    failover_segment_uuid: hosts.failover_segment_id,
-  });
-  const threshold = formatDb(addSeconds(notification.generatedTime, -duplicateInterval));
-  const duplicate = exists(
-    db
-      .select({ one: sql`1` })
-      .from(earlier)
-      .where(
-        and(
-          eq(earlier.deleted, 0),
-          eq(earlier.type, notification.type),
-          eq(earlier.source_host_uuid, hosts.uuid),
-          gte(earlier.generated_time, threshold),
-          samePayload(earlier.payload, notification.payload),
-        ),
-      ),
+  const host = { hostname: notification.hostname };
+  const [inserted, found] = await batch(
+    [
+      insertNotification(db),
+      {
+        ...host,
+        created_at: nowSeconds(),
+        notification_uuid: crypto.randomUUID(),
+        generated_time: formatDb(notification.generatedTime),
+        type: notification.type,
+        // Stored as upstream's json.dumps writes it, so rows move both ways (D11).
+        payload: pythonJson(notification.payload),
+        payload_json: JSON.stringify(notification.payload),
+        payload_keys: Object.keys(notification.payload).length,
+        threshold: formatDb(addSeconds(notification.generatedTime, -duplicateInterval)),
+      },
+    ],
+    [selectHostMaintenance(db), host],
   );
-  const host = and(eq(hosts.name, notification.hostname), eq(hosts.deleted, 0));
-  const [inserted, found] = await db.batch([
-    db
-      .insert(notifications)
-      .select(
-        (qb) =>
-          qb
-            .select(values)
-            .from(hosts)
-            .where(and(host, sql`coalesce(${hosts.on_maintenance}, 0) = 0`, not(duplicate))) as never,
-      )
-      .returning(),
-    db.select({ onMaintenance: hosts.on_maintenance }).from(hosts).where(host),
-  ]);
   const [row] = inserted;
   if (row) return row;
   const [source] = found;

@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
 import type { Database } from "../../db/client";
 import { nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
+import { once, param } from "../../db/prepared";
 import { hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
 import { type PageRequest, paginate } from "../../http/paging";
 import { segmentInUse } from "./in-use";
@@ -25,8 +26,16 @@ export function listSegments(db: Database, filters: SegmentFilters, page: PageRe
   return paginate(db, segments, and(...conditions), page);
 }
 
+const selectSegment = once((db: Database) =>
+  db
+    .select()
+    .from(segments)
+    .where(and(eq(segments.uuid, sql.placeholder("uuid")), eq(segments.deleted, 0)))
+    .prepare(),
+);
+
 export async function findSegment(db: Database, uuid: string): Promise<SegmentRow | undefined> {
-  return db.select().from(segments).where(live(uuid)).get();
+  return selectSegment(db).get({ uuid });
 }
 
 /**
@@ -38,21 +47,34 @@ export async function createSegment(
   db: Database,
   fields: Required<Pick<SegmentFields, "name" | "recovery_method" | "service_type">> & SegmentFields,
 ): Promise<SegmentRow | undefined> {
-  const [row] = await db
-    .insert(segments)
-    .values({
-      created_at: nowSeconds(),
-      uuid: crypto.randomUUID(),
-      name: fields.name,
-      service_type: fields.service_type,
-      description: fields.description ?? null,
-      recovery_method: fields.recovery_method,
-      enabled: fields.enabled ?? true,
-    })
-    .onConflictDoNothing({ target: [segments.name, segments.deleted] })
-    .returning();
+  const [row] = await insertSegment(db).all({
+    created_at: nowSeconds(),
+    uuid: crypto.randomUUID(),
+    name: fields.name,
+    service_type: fields.service_type,
+    description: fields.description ?? null,
+    recovery_method: fields.recovery_method,
+    enabled: fields.enabled ?? true,
+  });
   return row;
 }
+
+const insertSegment = once((db: Database) =>
+  db
+    .insert(segments)
+    .values({
+      created_at: param("created_at"),
+      uuid: param("uuid"),
+      name: param("name"),
+      service_type: param("service_type"),
+      description: param("description"),
+      recovery_method: param("recovery_method"),
+      enabled: sql.placeholder("enabled"),
+    })
+    .onConflictDoNothing({ target: [segments.name, segments.deleted] })
+    .returning()
+    .prepare(),
+);
 
 /** The segment as the guarded write found it, read in the same batch. */
 function classify(db: Database, uuid: string) {
