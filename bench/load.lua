@@ -35,12 +35,22 @@ kinds["list-segments"] = function()
   return wrk.format("GET", "/v1/segments")
 end
 
+-- The first page, as big as the whole list of 100 seeded segments: at every
+-- scale it returns the same number of rows.
+kinds["list-segments-first-100"] = function()
+  return wrk.format("GET", "/v1/segments?limit=100")
+end
+
 kinds["list-segments-page"] = function()
   return wrk.format("GET", "/v1/segments?limit=50&sort_key=name&marker=" .. marker)
 end
 
 kinds["list-notifications-new"] = function()
   return wrk.format("GET", "/v1/notifications?status=new")
+end
+
+kinds["list-notifications-new-first-100"] = function()
+  return wrk.format("GET", "/v1/notifications?status=new&limit=100")
 end
 
 kinds["create-segment"] = function()

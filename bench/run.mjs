@@ -35,7 +35,13 @@ const WORKLOADS = [...READS, ...WRITES, "mix"];
 const SCALE_SEGMENTS = opts.quick ? [100, 10_000] : [100, 10_000, 100_000];
 const SCALE_NOTIFICATIONS = opts.quick ? [200, 10_000] : [200, 10_000, 1_000_000];
 const PROFILED = ["show-segment", "list-segments", "create-segment", "create-notification"];
-const SCALE_WORKLOADS = ["show-segment", "list-segments", "list-segments-page", "create-segment"];
+const SCALE_WORKLOADS = [
+  "show-segment",
+  "list-segments",
+  "list-segments-first-100",
+  "list-segments-page",
+  "create-segment",
+];
 
 // The data every target starts from: 100 segments, a pool of hosts (each
 // notification created in the run names a host no other one named) and 200
@@ -191,7 +197,7 @@ if (!opts["skip-scale"]) {
         ]);
         return t;
       },
-      (t) => measure(t, ["list-notifications-new"], [8]),
+      (t) => measure(t, ["list-notifications-new", "list-notifications-new-first-100"], [8]),
     );
     scale.push(...rows.map((r) => ({ ...r, notifications: n })));
   }

@@ -25,7 +25,7 @@ export function checks({ runs, scale, bundle }) {
   }
   const sizes = [...new Set(scale.filter((r) => r.segments).map((r) => r.segments))];
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)];
-  for (const w of ["show-segment", "list-segments", "list-segments-page"]) {
+  for (const w of ["show-segment", "list-segments-first-100", "list-segments-page"]) {
     const a = scale.find((r) => r.segments === small && r.workload === w);
     const b = scale.find((r) => r.segments === large && r.workload === w);
     if (a && b && large > small)
@@ -35,6 +35,16 @@ export function checks({ runs, scale, bundle }) {
         `${ms(b.p50_ms)} vs ${ms(a.p50_ms)} ms (${(b.p50_ms / a.p50_ms).toFixed(2)}×)`,
       );
   }
+  const counts = [...new Set(scale.filter((r) => r.notifications).map((r) => r.notifications))];
+  const [few, many] = [Math.min(...counts), Math.max(...counts)];
+  const a = scale.find((r) => r.notifications === few && r.workload === "list-notifications-new-first-100");
+  const b = scale.find((r) => r.notifications === many && r.workload === "list-notifications-new-first-100");
+  if (a && b && many > few)
+    add(
+      `list-notifications-new-first-100: p50 at ${n0(many)} notifications within 1.5× of ${n0(few)}`,
+      b.p50_ms <= 1.5 * a.p50_ms,
+      `${ms(b.p50_ms)} vs ${ms(a.p50_ms)} ms (${(b.p50_ms / a.p50_ms).toFixed(2)}×)`,
+    );
   add("bundle ≤ 150 KiB gzip", bundle.gzipKiB <= 150, `${bundle.gzipKiB} KiB`);
   const errors = [...runs, ...scale].reduce((a, r) => a + r.errors, 0);
   add("no errors in any run", errors === 0, `${errors}`);
@@ -98,11 +108,13 @@ export function markdown(result) {
         `| workload | ${notes.map((n) => `${n0(n)} notifications`).join(" | ")} |`,
         `|---|${notes.map(() => "--:").join("|")}|`,
       );
-      const cells = notes.map((n) => {
-        const r = scale.find((x) => x.notifications === n);
-        return r ? `${n0(r.rps)}, ${ms(r.p50_ms)} / ${ms(r.p99_ms)}${r.errors ? ` (${r.errors} errors)` : ""}` : "–";
-      });
-      lines.push(`| list-notifications-new | ${cells.join(" | ")} |`);
+      for (const w of [...new Set(scale.filter((r) => r.notifications).map((r) => r.workload))]) {
+        const cells = notes.map((n) => {
+          const r = scale.find((x) => x.notifications === n && x.workload === w);
+          return r ? `${n0(r.rps)}, ${ms(r.p50_ms)} / ${ms(r.p99_ms)}${r.errors ? ` (${r.errors} errors)` : ""}` : "–";
+        });
+        lines.push(`| ${w} | ${cells.join(" | ")} |`);
+      }
     }
   }
   lines.push(
