@@ -1,7 +1,6 @@
-import { type AnyColumn, and, asc, desc, eq, getTableColumns, or, type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { alias } from "drizzle-orm/sqlite-core";
-import type { Database } from "../db/client";
+import { and, asc, desc, getTableColumns, is, type SQL, sql } from "drizzle-orm";
+import { getTableConfig, SQLiteAsyncDialect, SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { D1Client, Database } from "../db/client";
 import { badRequest, messages } from "./faults";
 
 // Paging and sorting of every list (spec §3.3): `limit` (clamped to the
@@ -65,8 +64,31 @@ export function pageRequest(query: URLSearchParams, maxLimit = DEFAULT_MAX_LIMIT
 }
 
 interface Ordering {
-  readonly column: AnyColumn;
+  readonly column: SQLiteColumn;
   readonly dir: SortDir;
+}
+
+const uniqueKeys = new WeakMap<SQLiteTable, Set<string>>();
+
+/**
+ * The columns whose values no two live rows share: `id`, and every NOT NULL
+ * column with a unique index on itself alone or on itself and `deleted`
+ * (soft delete keeps names unique among live rows, spec §3.4).
+ */
+function uniqueAmongLive(table: SQLiteTable): Set<string> {
+  const known = uniqueKeys.get(table);
+  if (known) return known;
+  const unique = new Set(["id"]);
+  for (const built of getTableConfig(table).indexes) {
+    if (!built.config.unique || built.config.where) continue;
+    const names = built.config.columns.flatMap((c) => (is(c, SQLiteColumn) ? [c] : []));
+    if (names.length !== built.config.columns.length) continue;
+    const keys = names.filter((c) => c.name !== "deleted");
+    const [key] = keys;
+    if (keys.length === 1 && key?.notNull) unique.add(key.name);
+  }
+  uniqueKeys.set(table, unique);
+  return unique;
 }
 
 /**
@@ -74,7 +96,8 @@ interface Ordering {
  * throws upstream's errors in upstream's order. Unknown keys are reported
  * separately because upstream finds them only after the marker lookup.
  */
-function ordering(columns: Record<string, AnyColumn>, page: PageRequest): { order: Ordering[]; invalidKey?: string } {
+function ordering(table: SQLiteTable, page: PageRequest): { order: Ordering[]; invalidKey?: string } {
+  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
   const keys = page.sortKeys.length > 0 ? [...page.sortKeys] : ["created_at"];
   const requestedDirs = page.sortDirs.length > 0 ? page.sortDirs : ["desc"];
   for (const dir of requestedDirs) {
@@ -94,40 +117,107 @@ function ordering(columns: Record<string, AnyColumn>, page: PageRequest): { orde
   // `hosts` or `failover_segment` (D6: 400 InvalidSortKey instead).
   const invalidKey = keys.find((k) => !Object.hasOwn(columns, k));
   if (invalidKey !== undefined) return { order: [], invalidKey };
-  // A key repeated later in ORDER BY changes nothing; dropping repeats keeps
-  // the keyset condition small whatever a client sends.
-  const seen = new Set<string>();
+  // A key repeated later in ORDER BY changes nothing, and neither does any
+  // key after one whose value is unique among live rows (id, uuid, name):
+  // the order stops there, so an index on that key alone serves it and the
+  // keyset condition stays small whatever a client sends.
+  const unique = uniqueAmongLive(table);
+  // `deleted` is 0 in every live row, the marker's included: as a key it
+  // orders nothing.
+  const seen = new Set<string>(["deleted"]);
   const order: Ordering[] = [];
-  keys.forEach((key, i) => {
-    if (seen.has(key)) return;
+  for (const [i, key] of keys.entries()) {
+    if (seen.has(key)) continue;
     seen.add(key);
-    order.push({ column: columns[key] as AnyColumn, dir: dirs[i] ?? defaultDir });
-  });
+    order.push({ column: columns[key] as SQLiteColumn, dir: dirs[i] ?? defaultDir });
+    if (unique.has(key)) break;
+  }
   return { order };
 }
 
+/** D1 allows at most 5 terms in a compound SELECT. */
+const MAX_ARMS = 5;
+
 /**
- * Rows strictly after the marker row `m` under `order`, with NULL as the
- * smallest value (SQLite's order, which upstream's pages follow):
- *   OR over i of (k1 IS m.k1 AND ... AND k(i-1) IS m.k(i-1) AND ki after m.ki)
+ * The rows strictly after the marker row under `order`, NULL being the
+ * smallest value (SQLite's order, which upstream's pages follow), as at most
+ * MAX_ARMS disjoint conditions whose union is exactly that set. With keys
+ * k1..kn and the marker's values m1..mn, the set is
+ *   OR over i of (k1 IS m1 AND ... AND k(i-1) IS m(i-1) AND ki after mi)
+ * and "ki after mi" is `ki > mi` (asc) or `ki < mi` (desc), or, for a
+ * column that may be NULL, also `mi IS NULL AND ki IS NOT NULL` (asc: NULLs
+ * come first) or `mi IS NOT NULL AND ki IS NULL` (desc: NULLs come last).
+ * Each such condition is equalities on a prefix of the keys and one range
+ * (or IS NULL) on the next key, which SQLite answers with one seek into the
+ * index on those keys: a page deep in a list reads about `limit` rows,
+ * where a single OR of them all made SQLite read the index from its start.
+ * When there are more than MAX_ARMS, the last ones, which share the
+ * equalities on the leading keys, become one condition: those equalities
+ * and the OR of the rest (a seek to the marker's group, read from its start).
  * oslo.db's paginate_query leaves a NULL marker value out of these terms and
  * so skips or repeats rows around NULLs; spec §3.3 describes the ordering
- * itself, which is what these terms follow exactly.
+ * itself, which is what these conditions follow exactly.
  */
-function after(order: readonly Ordering[], markerColumn: (c: AnyColumn) => AnyColumn): SQL {
-  const terms = order.map(({ column, dir }, i) => {
-    const m = markerColumn(column);
-    const beyond =
-      dir === "asc"
-        ? sql`(${column} > ${m} OR (${m} IS NULL AND ${column} IS NOT NULL))`
-        : sql`(${column} < ${m} OR (${column} IS NULL AND ${m} IS NOT NULL))`;
-    const equalBefore = order.slice(0, i).map((o) => sql`${o.column} IS ${markerColumn(o.column)}`);
-    return and(...equalBefore, beyond) as SQL;
+function afterMarker(order: readonly Ordering[]): SQL[] {
+  const key = (c: SQLiteColumn) => sql`"page".${sql.identifier(c.name)}`;
+  const markerValue = (c: SQLiteColumn) => sql`"marker".${sql.identifier(c.name)}`;
+  const same = ({ column }: Ordering) =>
+    sql`${key(column)} ${sql.raw(column.notNull ? "=" : "IS")} ${markerValue(column)}`;
+  // For each key, the conditions on it alone ("ki after mi").
+  const beyond = order.map(({ column, dir }) => {
+    const k = key(column);
+    const m = markerValue(column);
+    const conditions = [dir === "asc" ? sql`${k} > ${m}` : sql`${k} < ${m}`];
+    if (!column.notNull) {
+      conditions.push(dir === "asc" ? sql`${m} IS NULL AND ${k} IS NOT NULL` : sql`${m} IS NOT NULL AND ${k} IS NULL`);
+    }
+    return conditions;
   });
-  return or(...terms) as SQL;
+  const all = (parts: SQL[]) => sql.join(parts, sql` AND `);
+  // The rows after the marker that equal it on keys before `from`, as one
+  // condition given those equalities.
+  const rest = (from: number): SQL =>
+    sql.join(
+      beyond
+        .slice(from)
+        .flatMap((conditions, j) =>
+          conditions.map((c) => sql`(${all([...order.slice(from, from + j).map(same), c])})`),
+        ),
+      sql` OR `,
+    );
+  const arms: SQL[] = [];
+  let i = 0;
+  for (; i < order.length; i++) {
+    const conditions = beyond[i] ?? [];
+    const remaining = beyond.slice(i + 1).reduce((n, c) => n + c.length, 0);
+    if (arms.length + conditions.length + (remaining > 0 ? 1 : 0) > MAX_ARMS) break;
+    const equalBefore = order.slice(0, i).map(same);
+    for (const condition of conditions) arms.push(all([...equalBefore, condition]));
+  }
+  if (i < order.length) arms.push(all([...order.slice(0, i).map(same), sql`(${rest(i)})`]));
+  return arms;
 }
 
-type PagedTable = SQLiteTable & { id: AnyColumn; deleted: AnyColumn };
+type PagedTable = SQLiteTable & { id: SQLiteColumn; deleted: SQLiteColumn };
+
+/**
+ * Live rows only. A literal 0, not a bound parameter, so that SQLite can
+ * always use the indexes declared `WHERE deleted = 0` (src/db/schema.ts).
+ */
+export const isLive = (table: PagedTable): SQL => sql`${table.deleted} = 0`;
+
+const dialect = new SQLiteAsyncDialect();
+
+/** A row as D1 returns it, decoded as drizzle decodes the table's rows. */
+function decode<T extends PagedTable>(table: T, row: Record<string, unknown>): T["$inferSelect"] {
+  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
+  return Object.fromEntries(
+    Object.entries(columns).map(([key, column]) => {
+      const value = row[column.name];
+      return [key, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
+    }),
+  ) as T["$inferSelect"];
+}
 
 /**
  * One page of live rows of `table` that match `filter`, in the requested
@@ -142,26 +232,19 @@ export async function paginate<T extends PagedTable>(
 ): Promise<T["$inferSelect"][]> {
   // Upstream returns before looking at sort or marker when limit is 0.
   if (page.limit === 0) return [];
-  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
-  const { order, invalidKey } = ordering(columns, page);
-  const live = and(eq(table.deleted, 0), filter);
-
-  const marker = alias(table, "marker") as unknown as PagedTable;
-  const markerRow =
-    page.marker === undefined ? undefined : and(sql`${marker.id} = ${page.marker}`, eq(marker.deleted, 0));
-  const markerExists =
-    markerRow &&
-    db
-      .select({ id: marker.id as SQLiteColumn })
-      .from(marker)
-      .where(markerRow);
+  const { order, invalidKey } = ordering(table, page);
+  const live = and(isLive(table), filter);
+  const markerRow = (marker: string) =>
+    sql`SELECT ${table.id} FROM ${table} WHERE ${table.id} = ${marker} AND ${isLive(table)}`;
 
   if (invalidKey !== undefined) {
-    if (markerExists && (await markerExists).length === 0) throw badRequest(messages.markerNotFound(page.marker ?? ""));
+    if (page.marker !== undefined && (await db.all(markerRow(page.marker))).length === 0) {
+      throw badRequest(messages.markerNotFound(page.marker));
+    }
     throw badRequest(messages.invalidSortKey(invalidKey));
   }
-  const orderBy = order.map(({ column, dir }) => (dir === "asc" ? asc(column) : desc(column)));
-  if (!markerExists || !markerRow) {
+  if (page.marker === undefined) {
+    const orderBy = order.map(({ column, dir }) => (dir === "asc" ? asc(column) : desc(column)));
     return db
       .select()
       .from(table)
@@ -169,21 +252,37 @@ export async function paginate<T extends PagedTable>(
       .orderBy(...orderBy)
       .limit(page.limit) as Promise<T["$inferSelect"][]>;
   }
-  const markerColumns = getTableColumns(marker) as Record<string, AnyColumn>;
-  const columnName = (c: AnyColumn) => c.name;
-  const rows = db
-    .select(columns)
-    .from(table)
-    .innerJoin(marker, markerRow)
-    .where(
-      and(
-        live,
-        after(order, (c) => markerColumns[columnName(c)] as AnyColumn),
-      ),
-    )
-    .orderBy(...orderBy)
-    .limit(page.limit);
-  const [found, pageRows] = await db.batch([markerExists, rows]);
-  if (found.length === 0) throw badRequest(messages.markerNotFound(page.marker ?? ""));
-  return pageRows as T["$inferSelect"][];
+
+  // One compound SELECT, one arm per condition of afterMarker over the same
+  // filtered rows, merged in the requested order: each arm is an ordered
+  // index seek and SQLite merges them without sorting. In each arm the
+  // marker row is the outer loop of a CROSS JOIN (one row, by rowid), so a
+  // condition on the marker alone (`m IS NULL`) is decided once, before any
+  // row of the page is read, and the marker's values bound the inner seek.
+  // The marker row and the filtered rows are CTEs, so the marker and the
+  // filter values are bound once whatever the number of arms (D1 binds at
+  // most 100 values); NOT MATERIALIZED inlines them into each arm, where
+  // SQLite can use the indexes (materialized, they would be copied first).
+  const arms = afterMarker(order).map(
+    (condition) => sql`SELECT "page".* FROM "marker" CROSS JOIN "page" WHERE ${condition}`,
+  );
+  const orderBy = order.map(({ column, dir }) => sql`${sql.identifier(column.name)} ${sql.raw(dir.toUpperCase())}`);
+  const query = sql`WITH "marker" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${table.id} = ${page.marker} AND ${isLive(table)}),
+    "page" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${live})
+    ${sql.join(arms, sql` UNION ALL `)} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${page.limit}`;
+  // drizzle's batch() cannot run a raw query with parameters (it binds them
+  // on a prepared statement a raw query does not have), so both statements
+  // go to drizzle's D1 client directly, in one batch. drizzle() returns the
+  // database with that client as `$client`; our Database type leaves it out.
+  const client = (db as Database & { $client: D1Client }).$client;
+  const statement = (q: SQL) => {
+    const { sql: text, params } = dialect.sqlToQuery(q);
+    return client.prepare(text).bind(...params);
+  };
+  const [found, rows] = await client.batch<Record<string, unknown>>([
+    statement(markerRow(page.marker)),
+    statement(query),
+  ]);
+  if ((found?.results.length ?? 0) === 0) throw badRequest(messages.markerNotFound(page.marker));
+  return (rows?.results ?? []).map((row) => decode(table, row));
 }
