@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, type SQLiteColumn, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Tables and columns carry upstream Masakari's names (spec §11, D11) so rows
 // can be moved from an existing Masakari database.
@@ -32,6 +32,43 @@ export const IN_USE_STATUSES = ["new", "running", "error"] as const satisfies re
 
 const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
 
+// Indexes for the lists (spec §3.3). A list reads live rows only, in the
+// order (sort keys..., created_at, id), by default created_at desc, id desc,
+// and any column may be a sort key. So each table has, for every column a
+// list filters or sorts on, one index over its live rows
+//
+//   <table>_live_[<scope>_]<column>: ([scope,] <column>, created_at) WHERE deleted = 0
+//
+// where the scope is the parent a list is always filtered on (a host's
+// segment, failover_segment_id; a VM move's notification, notification_uuid;
+// none for segments and notifications), and SQLite ends every index with the
+// rowid, `id`. One such index serves both `?<column>=x` in the default order
+// (an equality, then created_at, id: no sort) and `sort_key=<column>`
+// (ordered from the first entry, or from the marker with one seek). Only
+// live rows are in them, so soft-deleted rows cost nothing to skip; a query
+// uses them when it says `deleted = 0` (paging.ts writes the literal 0;
+// SQLite also matches a bound 0, re-preparing the statement with it). Keys
+// served otherwise have no index of their own: `deleted` is 0 in every live row;
+// `id` is the rowid (the table itself, or the scope's index); a column
+// unique among live rows (uuid, name, notification_uuid) ends the order
+// (paging.ts), so its unique index, or (scope, column), serves it; and the
+// scope column is constant within the list.
+//
+// Write cost: every index is one more B-tree insert per row. Most keys here
+// are appends at the end of a group (created_at grows; updated_at,
+// deleted_at and message are NULL and status is new when a row is created),
+// which SQLite does cheaply; the random-position ones are the uuids and
+// source_host_uuid. The free-text columns (description, control_attributes,
+// payload, message) are indexed too: a sort on them must not sort the whole
+// table per request, they are short in practice (a payload is a few short
+// fields, a message is NULL until an engine writes one) and bounded by the
+// request size limit.
+const LIVE = sql`deleted = 0`;
+const live = (name: string, ...columns: [SQLiteColumn, ...SQLiteColumn[]]) =>
+  index(name)
+    .on(...columns)
+    .where(LIVE);
+
 export const failoverSegments = sqliteTable(
   "failover_segments",
   {
@@ -46,7 +83,15 @@ export const failoverSegments = sqliteTable(
   (t) => [
     uniqueIndex("uniq_segment0name0deleted").on(t.name, t.deleted),
     uniqueIndex("uniq_segments0uuid").on(t.uuid),
-    index("segments_service_type_idx").on(t.service_type),
+    // Upstream's segments_service_type_idx (service_type) is replaced by
+    // failover_segments_live_service_type, which leads with the same column.
+    live("failover_segments_live_created_at", t.created_at),
+    live("failover_segments_live_updated_at", t.updated_at, t.created_at),
+    live("failover_segments_live_deleted_at", t.deleted_at, t.created_at),
+    live("failover_segments_live_service_type", t.service_type, t.created_at),
+    live("failover_segments_live_description", t.description, t.created_at),
+    live("failover_segments_live_recovery_method", t.recovery_method, t.created_at),
+    live("failover_segments_live_enabled", t.enabled, t.created_at),
     check("recovery_methods", sql`${t.recovery_method} IN (${sqlList(RECOVERY_METHODS)})`),
   ],
 );
@@ -69,9 +114,23 @@ export const hosts = sqliteTable(
   (t) => [
     uniqueIndex("uniq_host0name0deleted").on(t.name, t.deleted),
     uniqueIndex("uniq_host0uuid").on(t.uuid),
-    index("hosts_type_idx").on(t.type),
-    // Not upstream: serves the "in use" check and the hosts listing.
-    index("hosts_failover_segment_id_idx").on(t.failover_segment_id, t.deleted),
+    // Upstream's hosts_type_idx (type) is replaced by hosts_live_segment_type:
+    // hosts are only ever listed within their segment.
+    // Not upstream: serves the foreign key's checks (a partial index cannot),
+    // the "in use" check, a segment's delete and a segment's hosts by id.
+    // On the segment alone: with `deleted` as its second column it would
+    // match `deleted = 0` as well as the live indexes match their key, and
+    // SQLite would pick it where they seek.
+    index("hosts_failover_segment_id_idx").on(t.failover_segment_id),
+    live("hosts_live_segment_created_at", t.failover_segment_id, t.created_at),
+    live("hosts_live_segment_updated_at", t.failover_segment_id, t.updated_at, t.created_at),
+    live("hosts_live_segment_deleted_at", t.failover_segment_id, t.deleted_at, t.created_at),
+    live("hosts_live_segment_uuid", t.failover_segment_id, t.uuid),
+    live("hosts_live_segment_name", t.failover_segment_id, t.name),
+    live("hosts_live_segment_reserved", t.failover_segment_id, t.reserved, t.created_at),
+    live("hosts_live_segment_type", t.failover_segment_id, t.type, t.created_at),
+    live("hosts_live_segment_control_attributes", t.failover_segment_id, t.control_attributes, t.created_at),
+    live("hosts_live_segment_on_maintenance", t.failover_segment_id, t.on_maintenance, t.created_at),
   ],
 );
 
@@ -90,8 +149,23 @@ export const notifications = sqliteTable(
   },
   (t) => [
     uniqueIndex("uniq_notification0uuid").on(t.notification_uuid),
-    // Not upstream: serves the "in use" check and duplicate detection.
+    // Not upstream: serves the "in use" check (source host, status in new,
+    // running, error).
     index("notifications_source_host_uuid_idx").on(t.source_host_uuid, t.status),
+    // Duplicate detection (spec §6.2): same source host and type, generated
+    // at or after a time; one seek instead of reading the host's history.
+    live("notifications_live_duplicates", t.source_host_uuid, t.type, t.generated_time),
+    live("notifications_live_created_at", t.created_at),
+    live("notifications_live_updated_at", t.updated_at, t.created_at),
+    live("notifications_live_deleted_at", t.deleted_at, t.created_at),
+    // Also `generated-since`, a range on generated_time.
+    live("notifications_live_generated_time", t.generated_time, t.created_at),
+    live("notifications_live_source_host_uuid", t.source_host_uuid, t.created_at),
+    live("notifications_live_type", t.type, t.created_at),
+    live("notifications_live_payload", t.payload, t.created_at),
+    live("notifications_live_status", t.status, t.created_at),
+    live("notifications_live_failover_segment_uuid", t.failover_segment_uuid, t.created_at),
+    live("notifications_live_message", t.message, t.created_at),
     check("notification_status", sql`${t.status} IN (${sqlList(NOTIFICATION_STATUSES)})`),
   ],
 );
@@ -112,7 +186,26 @@ export const vmoves = sqliteTable(
     status: text("status", { length: 255 }),
     message: text("message"),
   },
-  (t) => [uniqueIndex("uniq_vmove0uuid").on(t.uuid), index("vmoves_notification_uuid_idx").on(t.notification_uuid)],
+  // VM moves are written by a recovery engine (D13: none yet), never by this
+  // API, so these indexes cost no request anything to maintain.
+  (t) => [
+    uniqueIndex("uniq_vmove0uuid").on(t.uuid),
+    // Also a notification's VM moves by id.
+    index("vmoves_notification_uuid_idx").on(t.notification_uuid),
+    live("vmoves_live_notification_created_at", t.notification_uuid, t.created_at),
+    live("vmoves_live_notification_updated_at", t.notification_uuid, t.updated_at, t.created_at),
+    live("vmoves_live_notification_deleted_at", t.notification_uuid, t.deleted_at, t.created_at),
+    live("vmoves_live_notification_uuid", t.notification_uuid, t.uuid),
+    live("vmoves_live_notification_instance_uuid", t.notification_uuid, t.instance_uuid, t.created_at),
+    live("vmoves_live_notification_instance_name", t.notification_uuid, t.instance_name, t.created_at),
+    live("vmoves_live_notification_source_host", t.notification_uuid, t.source_host, t.created_at),
+    live("vmoves_live_notification_dest_host", t.notification_uuid, t.dest_host, t.created_at),
+    live("vmoves_live_notification_start_time", t.notification_uuid, t.start_time, t.created_at),
+    live("vmoves_live_notification_end_time", t.notification_uuid, t.end_time, t.created_at),
+    live("vmoves_live_notification_type", t.notification_uuid, t.type, t.created_at),
+    live("vmoves_live_notification_status", t.notification_uuid, t.status, t.created_at),
+    live("vmoves_live_notification_message", t.notification_uuid, t.message, t.created_at),
+  ],
 );
 
 export type SegmentRow = typeof failoverSegments.$inferSelect;
