@@ -52,14 +52,16 @@ function owner(source) {
 export function sourceLocator(script) {
   const map = JSON.parse(fs.readFileSync(`${script}.map`, "utf8"));
   const lines = [...segments(map.mappings)];
-  return (line, column) => {
+  // With `file`, the source file itself rather than the part it belongs to.
+  return (line, column, file = false) => {
     const segs = lines[line - 1] ?? [];
     let found = -1;
     for (const [col, src] of segs) {
       if (col > column) break;
       found = src;
     }
-    return found < 0 ? "other (bundler glue)" : owner(map.sources[found]);
+    if (found < 0) return "other (bundler glue)";
+    return file ? map.sources[found].replace(/^(\.\.\/)+/, "") : owner(map.sources[found]);
   };
 }
 

@@ -77,8 +77,11 @@ export async function profile(inspectorPort, load, { out, sourceFor } = {}) {
     const t = dt.get(node.id) ?? 0;
     total += t;
     const f = node.callFrame;
+    // Minified names say little: name the source file a bundle function came from.
+    const where =
+      f.url.endsWith("index.js") && sourceFor ? ` ${sourceFor(f.lineNumber + 1, f.columnNumber, true)}` : "";
     const key =
-      `${f.functionName || "(anonymous)"} ${f.url ? `${f.url.split("/").at(-1)}:${f.lineNumber + 1}` : ""}`.trim();
+      `${f.functionName || "(anonymous)"} ${f.url ? `${f.url.split("/").at(-1)}:${f.lineNumber + 1}` : ""}${where}`.trim();
     byFn.set(key, (byFn.get(key) ?? 0) + t);
     const file = f.url.split("/").at(-1);
     const part = !f.url
