@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createSegment, get, sql } from "./helpers";
+import { expectedOrder, type Row } from "./paging-order";
 
 // Keyset pages around NULLs and ties, in every column (spec §3.3): a page
 // after a marker is a union of index seeks (src/http/paging.ts), one per way
@@ -11,8 +12,6 @@ import { createSegment, get, sql } from "./helpers";
 // smallest, numbers by value, strings byte-wise.
 
 const TOTAL = 300;
-type Value = string | number | null;
-type Row = Record<string, Value>;
 let live: Row[] = [];
 
 beforeAll(async () => {
@@ -33,30 +32,6 @@ beforeAll(async () => {
   );
   live = await sql<Row>("SELECT * FROM failover_segments WHERE deleted = 0");
 });
-
-function compareValues(x: Value, y: Value): number {
-  if (x === y) return 0;
-  if (x === null) return -1;
-  if (y === null) return 1;
-  return x < y ? -1 : 1;
-}
-
-/** The ids of `rows` in the order paging defines for these keys. */
-function expectedOrder(rows: Row[], keys: string[], dirs: ("asc" | "desc")[]): number[] {
-  const order = keys.map((key, i) => ({ key, dir: dirs[i] ?? dirs[0] ?? "desc" }));
-  for (const key of ["created_at", "id"]) {
-    if (!keys.includes(key)) order.push({ key, dir: dirs[0] ?? "desc" });
-  }
-  return [...rows]
-    .sort((x, y) => {
-      for (const { key, dir } of order) {
-        const c = compareValues(x[key] ?? null, y[key] ?? null);
-        if (c !== 0) return dir === "asc" ? c : -c;
-      }
-      return 0;
-    })
-    .map((r) => r.id as number);
-}
 
 /** Follows the marker from page to page until an empty page. */
 async function walk(path: string, query: string, limit: number, marker = "") {
