@@ -56,7 +56,8 @@ export function markdown(result) {
   const lines = [];
   lines.push(
     `Run on ${result.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node.js ${machine.node}. ` +
-      `\`${result.command}\`: wrk, 1 thread, ${result.seconds} s per run after a 1 s warm-up.`,
+      `\`${result.command}\`: wrk, 1 thread, ${result.seconds} s per run after a 1 s warm-up.` +
+      (result.v8Flags ? ` workerd's V8 flags: \`${result.v8Flags}\` (a diagnosis, not the deployed runtime).` : ""),
     "",
     "| workload | conns | Worker req/s | p50 ms | p99 ms | errors | Masakari req/s | p50 ms | p99 ms | errors | × Masakari | % of hello-world | % of d1-floor |",
     "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
