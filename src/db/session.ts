@@ -17,10 +17,9 @@ export function clientBookmark(header: string | undefined): string | null {
 }
 
 /**
- * A request's D1 session, as drizzle's D1 driver uses a database: `prepare`
- * and `batch`. It records whether any query ran, so the response carries a
- * bookmark only when it reached the database, and it stands in for a
- * session started from a client's bookmark that D1 refuses.
+ * A request's D1 session. It records whether any query ran, so the response
+ * carries a bookmark only when it reached the database, and it stands in for
+ * a session started from a client's bookmark that D1 refuses.
  *
  * D1 checks a bookmark only when the first query runs (an unknown, foreign
  * or expired bookmark fails there). A client must never get a 500 for what it
@@ -28,6 +27,9 @@ export function clientBookmark(header: string | undefined): string | null {
  * again on a session started like one without a bookmark, once, and the
  * request goes on without it. Only reads start from a client's bookmark, so
  * running the query again writes nothing twice.
+ *
+ * Queries reach it through the isolate's drizzle client (./client.ts), which
+ * runs each statement or batch with execute().
  */
 export class RequestSession {
   #session: D1DatabaseSession;
@@ -40,14 +42,6 @@ export class RequestSession {
     this.#fallback = () => db.withSession(constraint);
     this.#session = bookmark === null ? this.#fallback() : db.withSession(bookmark);
     this.#unconfirmed = bookmark === null ? null : this.#session;
-  }
-
-  prepare(query: string): D1PreparedStatement {
-    return new Statement(this, query, []);
-  }
-
-  batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
-    return this.execute((session) => session.batch<T>(statements.map((statement) => Statement.on(statement, session))));
   }
 
   /** The session's latest bookmark, or null when no query ran. */
@@ -71,55 +65,5 @@ export class RequestSession {
       }
       return query(this.#session);
     }
-  }
-}
-
-/**
- * A prepared statement of a RequestSession: prepared on the D1 session when
- * it runs, so that it can run again on another one.
- */
-class Statement implements D1PreparedStatement {
-  constructor(
-    private readonly owner: RequestSession,
-    private readonly query: string,
-    private readonly values: unknown[],
-  ) {}
-
-  /** The D1 statement for `statement` (one of ours) on `session`. */
-  static on(statement: D1PreparedStatement, session: D1DatabaseSession): D1PreparedStatement {
-    if (!(statement instanceof Statement)) throw new TypeError("a statement of another session");
-    return session.prepare(statement.query).bind(...statement.values);
-  }
-
-  bind(...values: unknown[]): D1PreparedStatement {
-    return new Statement(this.owner, this.query, values);
-  }
-
-  first<T = unknown>(colName: string): Promise<T | null>;
-  first<T = Record<string, unknown>>(): Promise<T | null>;
-  first<T>(colName?: string): Promise<T | null> {
-    return this.owner.execute((session) => {
-      const statement = Statement.on(this, session);
-      return colName === undefined ? statement.first<T>() : statement.first<T>(colName);
-    });
-  }
-
-  run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
-    return this.owner.execute((session) => Statement.on(this, session).run<T>());
-  }
-
-  all<T = Record<string, unknown>>(): Promise<D1Result<T>> {
-    return this.owner.execute((session) => Statement.on(this, session).all<T>());
-  }
-
-  raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
-  raw<T = unknown[]>(options?: { columnNames?: false }): Promise<T[]>;
-  raw<T = unknown[]>(options?: { columnNames?: boolean }): Promise<[string[], ...T[]] | T[]> {
-    return this.owner.execute<[string[], ...T[]] | T[]>((session) => {
-      const statement = Statement.on(this, session);
-      return options?.columnNames === true
-        ? statement.raw<T>({ columnNames: true })
-        : statement.raw<T>({ columnNames: false });
-    });
   }
 }

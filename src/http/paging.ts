@@ -1,6 +1,6 @@
 import { and, asc, desc, getTableColumns, is, type SQL, sql } from "drizzle-orm";
 import { getTableConfig, SQLiteAsyncDialect, SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { D1Client, Database } from "../db/client";
+import { type Database, isolateClient } from "../db/client";
 import { badRequest, messages } from "./faults";
 
 // Paging and sorting of every list (spec §3.3): `limit` (clamped to the
@@ -260,9 +260,8 @@ export async function paginate<T extends PagedTable>(
   }
   // drizzle's batch() cannot run a raw query with parameters (it binds them
   // on a prepared statement a raw query does not have), so lists go to
-  // drizzle's D1 client directly. drizzle() returns the database with that
-  // client as `$client`; our Database type leaves it out.
-  const client = (db as Database & { $client: D1Client }).$client;
+  // drizzle's D1 client directly.
+  const client = isolateClient;
   if (page.marker === undefined) {
     const orderBy = order.map(({ column, dir }) => (dir === "asc" ? asc(column) : desc(column)));
     const { sql: text, params } = db

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { db, withClient } from "../db/client";
+import { db, withSession } from "../db/client";
 import { clientBookmark, RequestSession } from "../db/session";
 import type { AppEnv } from "./context";
 import { Fault, messages } from "./faults";
@@ -54,7 +54,7 @@ export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
       ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)))
       : new RequestSession(c.env.DB, "first-primary");
   c.set("db", db);
-  await withClient(session, next);
+  await withSession(session, next);
   const bookmark = session.bookmark();
   if (bookmark !== null) c.res.headers.set(BOOKMARK_HEADER, bookmark);
 };
