@@ -33,7 +33,8 @@ export const sizeLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**
- * A Drizzle instance on one D1 session per request (D1's Sessions API).
+ * One D1 session per request (D1's Sessions API), on which the isolate's
+ * drizzle instance runs every query of the request.
  *
  * A GET starts from the bookmark the client sent, or anywhere
  * (`first-unconstrained`: the nearest replica) without one. Every other
