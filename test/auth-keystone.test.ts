@@ -6,6 +6,7 @@ import {
   fakeCalls,
   fault,
   faultHeaders,
+  KEYSTONE_SETTINGS,
   sql,
   successHeaders,
   unique,
@@ -17,14 +18,6 @@ import {
 // would in front of upstream Masakari. Every test uses tokens of its own:
 // validations are cached.
 
-const KEYSTONE = {
-  AUTH_STRATEGY: "keystone",
-  KEYSTONE_URL: "http://keystone.test",
-  KEYSTONE_SERVICE_USER: "masakari",
-  KEYSTONE_SERVICE_PASSWORD: "masakari-secret",
-  KEYSTONE_SERVICE_PROJECT: "service",
-  KEYSTONE_TIMEOUT_MS: "300",
-};
 const APPCRED = {
   AUTH_STRATEGY: "keystone",
   KEYSTONE_URL: "http://keystone.test",
@@ -37,7 +30,7 @@ const ADMIN_PROJECT = "a".repeat(32);
 const MEMBER_PROJECT = "d".repeat(32);
 const OTHER_PROJECT = "0123456789abcdef0123456789abcdef";
 
-const app = appWith(KEYSTONE);
+const app = appWith(KEYSTONE_SETTINGS);
 
 /** A token the fake Keystone reads by its prefix, unique to the caller. */
 const token = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
@@ -328,7 +321,7 @@ describe("D8: Keystone failing", () => {
   });
 
   it("D8: a wrong service password is 503: nothing can be validated", async () => {
-    const wrong = appWith({ ...KEYSTONE, KEYSTONE_SERVICE_PASSWORD: "wrong-secret" });
+    const wrong = appWith({ ...KEYSTONE_SETTINGS, KEYSTONE_SERVICE_PASSWORD: "wrong-secret" });
     const admin = token("admin");
     const res = await wrong("GET", "/v1/segments", withToken(admin));
     expectUnavailable(res);
@@ -345,7 +338,7 @@ describe("D8: Keystone failing", () => {
   it("D8: the service's token rejected once: it logs in again and the request goes on", async () => {
     // Its own service user, so logins of other tests running at once don't count.
     const user = `masakari-${crypto.randomUUID()}`;
-    const fresh = appWith({ ...KEYSTONE, KEYSTONE_SERVICE_USER: user });
+    const fresh = appWith({ ...KEYSTONE_SETTINGS, KEYSTONE_SERVICE_USER: user });
     const reauth = token("reauth");
     const logins = await fakeCalls(`keystone-auth:${user}`);
     const res = await fresh("GET", "/v1/segments", withToken(reauth));
@@ -367,7 +360,7 @@ describe("D8: Keystone failing", () => {
 describe("D8: the service's own login", () => {
   it("D8: the service logs in once for many validations", async () => {
     const user = `masakari-${crypto.randomUUID()}`;
-    const fresh = appWith({ ...KEYSTONE, KEYSTONE_SERVICE_USER: user });
+    const fresh = appWith({ ...KEYSTONE_SETTINGS, KEYSTONE_SERVICE_USER: user });
     const tokens = [token("admin"), token("member"), token("role-ops"), token("admin")];
     const before = await fakeCalls(`keystone-auth:${user}`);
     for (const t of tokens) expect((await fresh("GET", "/v1", withToken(t))).status).toBe(200);
@@ -402,7 +395,7 @@ describe("D8: the validation cache", () => {
   });
 
   it("D8: TOKEN_CACHE_SECONDS=0 asks Keystone every time", async () => {
-    const uncached = appWith({ ...KEYSTONE, TOKEN_CACHE_SECONDS: "0" });
+    const uncached = appWith({ ...KEYSTONE_SETTINGS, TOKEN_CACHE_SECONDS: "0" });
     const admin = token("admin");
     expect((await uncached("GET", "/v1/segments", withToken(admin))).status).toBe(200);
     expect((await uncached("GET", "/v1/segments", withToken(admin))).status).toBe(200);

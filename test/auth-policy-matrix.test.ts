@@ -5,6 +5,7 @@ import {
   type Exchange,
   fault,
   faultHeaders,
+  KEYSTONE_SETTINGS,
   sql,
   successHeaders,
   unique,
@@ -16,16 +17,7 @@ import {
 // POLICY setting overrides them. Spec §1.4: the body schema is checked
 // before policy, so a non-admin with a bad body gets 400, not 403.
 
-const KEYSTONE = {
-  AUTH_STRATEGY: "keystone",
-  KEYSTONE_URL: "http://keystone.test",
-  KEYSTONE_SERVICE_USER: "masakari",
-  KEYSTONE_SERVICE_PASSWORD: "masakari-secret",
-  KEYSTONE_SERVICE_PROJECT: "service",
-  KEYSTONE_TIMEOUT_MS: "300",
-};
-
-const app = appWith(KEYSTONE);
+const app = appWith(KEYSTONE_SETTINGS);
 const token = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
 const ADMIN = token("admin");
 const MEMBER = token("member");
@@ -387,7 +379,7 @@ describe("spec §1.4: checks before policy", () => {
 describe("D9: POLICY overrides", () => {
   it("a role granted one policy gets that one only", async () => {
     const custom = appWith({
-      ...KEYSTONE,
+      ...KEYSTONE_SETTINGS,
       POLICY: JSON.stringify({ "os_masakari_api:segments:index": "role:ha_operator" }),
     });
     const operator = token("role-ha_operator");
@@ -412,14 +404,17 @@ describe("D9: POLICY overrides", () => {
   });
 
   it("a policy's rule names are matched whole (os_masakari_api:segments:index only)", async () => {
-    const custom = appWith({ ...KEYSTONE, POLICY: JSON.stringify({ "os_masakari_api:segments:index": "@" }) });
+    const custom = appWith({ ...KEYSTONE_SETTINGS, POLICY: JSON.stringify({ "os_masakari_api:segments:index": "@" }) });
     expect((await custom("GET", "/v1/segments", as(MEMBER))).status).toBe(200);
     const hosts = await custom("GET", `/v1/segments/${await newSegment()}/hosts`, as(MEMBER));
     expect([hosts.status, hosts.json]).toEqual([403, denied("os_masakari_api:os-hosts:index")]);
   });
 
   it("an undiscoverable extension is left out of an admin's list and cannot be shown", async () => {
-    const custom = appWith({ ...KEYSTONE, POLICY: JSON.stringify({ "os_masakari_api:segments:discoverable": "!" }) });
+    const custom = appWith({
+      ...KEYSTONE_SETTINGS,
+      POLICY: JSON.stringify({ "os_masakari_api:segments:discoverable": "!" }),
+    });
     const list = await custom("GET", "/v1/extensions", as(ADMIN));
     expect(list.status).toBe(200);
     expect(list.json.extensions.map((e: { alias: string }) => e.alias)).toEqual([
@@ -437,7 +432,7 @@ describe("D9: POLICY overrides", () => {
 
   it("discoverable policies decide per caller: a member allowed the list sees only what it may discover", async () => {
     const custom = appWith({
-      ...KEYSTONE,
+      ...KEYSTONE_SETTINGS,
       POLICY: JSON.stringify({
         "os_masakari_api:extensions:index": "role:member",
         "os_masakari_api:segments:discoverable": "role:member",
@@ -451,7 +446,7 @@ describe("D9: POLICY overrides", () => {
 
   it("rule:admin_or_owner lets a caller act on its own project (project_id:%(project_id)s)", async () => {
     const custom = appWith({
-      ...KEYSTONE,
+      ...KEYSTONE_SETTINGS,
       POLICY: JSON.stringify({ "os_masakari_api:segments:index": "rule:admin_or_owner" }),
     });
     const member = await custom("GET", "/v1/segments", as(MEMBER));
@@ -462,7 +457,7 @@ describe("D9: POLICY overrides", () => {
 
   it("project_id and role checks see the token's project and roles", async () => {
     const custom = appWith({
-      ...KEYSTONE,
+      ...KEYSTONE_SETTINGS,
       POLICY: JSON.stringify({ "os_masakari_api:segments:index": `project_id:${"d".repeat(32)} and role:member` }),
     });
     expect((await custom("GET", "/v1/segments", as(MEMBER))).status).toBe(200);
@@ -474,7 +469,7 @@ describe("D9: POLICY overrides", () => {
 
   it("user_id checks see the token's user", async () => {
     const custom = appWith({
-      ...KEYSTONE,
+      ...KEYSTONE_SETTINGS,
       POLICY: JSON.stringify({ "os_masakari_api:notifications:index": "user_id:u-member" }),
     });
     expect((await custom("GET", "/v1/notifications", as(MEMBER))).status).toBe(200);
@@ -482,7 +477,10 @@ describe("D9: POLICY overrides", () => {
   });
 
   it("admin_api overridden: a role becomes admin for every admin-only policy", async () => {
-    const custom = appWith({ ...KEYSTONE, POLICY: JSON.stringify({ admin_api: "is_admin:True or role:ha_operator" }) });
+    const custom = appWith({
+      ...KEYSTONE_SETTINGS,
+      POLICY: JSON.stringify({ admin_api: "is_admin:True or role:ha_operator" }),
+    });
     const operator = token("role-ha_operator");
     expect((await custom("POST", "/v1/segments", as(operator, { body: segmentBody() }))).status).toBe(202);
     expect((await custom("GET", "/v1/notifications", as(operator))).status).toBe(200);
@@ -491,7 +489,7 @@ describe("D9: POLICY overrides", () => {
   });
 
   it("context_is_admin overridden: is_admin follows it (spec §10.1)", async () => {
-    const custom = appWith({ ...KEYSTONE, POLICY: JSON.stringify({ context_is_admin: "role:ha_operator" }) });
+    const custom = appWith({ ...KEYSTONE_SETTINGS, POLICY: JSON.stringify({ context_is_admin: "role:ha_operator" }) });
     expect((await custom("GET", "/v1/segments", as(token("role-ha_operator")))).status).toBe(200);
     // The admin role alone no longer makes an admin.
     const admin = await custom("GET", "/v1/segments", as(token("admin")));

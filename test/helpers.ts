@@ -6,6 +6,23 @@ import { loadConfig } from "../src/config";
 /** The origin every test request is sent to; links in bodies start with it. */
 export const ORIGIN = "http://masakari.test";
 
+/** A datetime as the API writes it: ISO 8601 in seconds, six zero fraction digits. */
+export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
+
+/**
+ * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
+ * with a service user, and a short timeout so "Keystone does not answer" tests
+ * are quick.
+ */
+export const KEYSTONE_SETTINGS = {
+  AUTH_STRATEGY: "keystone",
+  KEYSTONE_URL: "http://keystone.test",
+  KEYSTONE_SERVICE_USER: "masakari",
+  KEYSTONE_SERVICE_PASSWORD: "masakari-secret",
+  KEYSTONE_SERVICE_PROJECT: "service",
+  KEYSTONE_TIMEOUT_MS: "300",
+};
+
 export interface Exchange {
   readonly status: number;
   readonly headers: Headers;

@@ -13,6 +13,7 @@ import {
   row,
   sql,
   successHeaders,
+  TIMESTAMP,
   unique,
   v1Headers,
 } from "./helpers";
@@ -23,7 +24,6 @@ import {
 // test has no NOVA_URL, so every host name is accepted (D10; the Nova check
 // itself is in hosts-compute-check.test.ts).
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";

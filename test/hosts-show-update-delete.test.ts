@@ -11,6 +11,7 @@ import {
   row,
   sql,
   successHeaders,
+  TIMESTAMP,
   unique,
   v1Headers,
 } from "./helpers";
@@ -19,7 +20,6 @@ import {
 // #147-#161 and #220-#221 of the reference catalogue, updated_at on real
 // changes only, soft delete (spec §3.4) and the deviation D6 on update.
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
 const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
 const UNKNOWN = "00000000-0000-0000-0000-000000000000";

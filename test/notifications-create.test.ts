@@ -15,6 +15,7 @@ import {
   row,
   sql,
   successHeaders,
+  TIMESTAMP,
   v1Headers,
 } from "./helpers";
 
@@ -23,7 +24,6 @@ import {
 // master's fields (failover_segment_uuid, message; spec §13) and D13
 // (recovery_workflow_details is [] at >= 1.1 until an engine exists).
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 const KEYS_WITH_DETAILS = [

@@ -9,6 +9,7 @@ import {
   row,
   sql,
   successHeaders,
+  TIMESTAMP,
   unique,
   v1Headers,
 } from "./helpers";
@@ -17,7 +18,6 @@ import {
 // deviations D2 (202), D3 (recovery_method in any case) and D6 (invalid
 // UTF-8), and the details of the name and description formats (spec §4.2).
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
