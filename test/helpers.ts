@@ -229,3 +229,23 @@ export const NOTIFICATION_COLUMNS = [
   "failover_segment_uuid",
   "message",
 ];
+
+/** The host a create of `fields` in `segment` answers. */
+export function expectedHost(segment: { uuid: string }, fields: Record<string, unknown>) {
+  return {
+    id: expect.any(Number),
+    uuid: expect.any(String),
+    name: expect.any(String),
+    failover_segment_id: segment.uuid,
+    failover_segment: segment,
+    type: "COMPUTE",
+    reserved: false,
+    control_attributes: "SSH",
+    on_maintenance: false,
+    created_at: expect.any(String),
+    updated_at: null,
+    deleted_at: null,
+    deleted: false,
+    ...fields,
+  };
+}

@@ -4,6 +4,7 @@ import {
   type CallOptions,
   createSegment,
   type Exchange,
+  expectedHost,
   expectFault,
   fakeCalls,
   post,
@@ -47,22 +48,7 @@ function expectHost(res: Exchange, status: number, segment: Json, fields: Record
     status,
     headers: successHeaders(),
     body: {
-      host: {
-        id: expect.any(Number),
-        uuid: expect.any(String),
-        name: expect.any(String),
-        failover_segment_id: segment.uuid,
-        failover_segment: segment,
-        type: "COMPUTE",
-        reserved: false,
-        control_attributes: "SSH",
-        on_maintenance: false,
-        created_at: expect.any(String),
-        updated_at: null,
-        deleted_at: null,
-        deleted: false,
-        ...fields,
-      },
+      host: expectedHost(segment, fields),
     },
   });
 }

@@ -3,6 +3,7 @@ import {
   appWith,
   type CallOptions,
   type Exchange,
+  expectedHost,
   fakeCalls,
   fault,
   faultHeaders,
@@ -73,26 +74,6 @@ async function createSegment(): Promise<Json> {
   });
   expect({ status: res.status, headers: v1Headers(res) }).toEqual({ status: 202, headers: successHeaders("1.2") });
   return res.json.segment;
-}
-
-/** The host a create of `fields` in `segment` answers. */
-function expectedHost(segment: Json, fields: Record<string, unknown>) {
-  return {
-    id: expect.any(Number),
-    uuid: expect.any(String),
-    name: expect.any(String),
-    failover_segment_id: segment.uuid,
-    failover_segment: segment,
-    type: "COMPUTE",
-    reserved: false,
-    control_attributes: "SSH",
-    on_maintenance: false,
-    created_at: expect.any(String),
-    updated_at: null,
-    deleted_at: null,
-    deleted: false,
-    ...fields,
-  };
 }
 
 function expectStatus(res: Exchange, status: number, body: unknown, version = "1.0") {
