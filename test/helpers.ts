@@ -249,3 +249,22 @@ export function expectedHost(segment: { uuid: string }, fields: Record<string, u
     ...fields,
   };
 }
+
+/** The D1 row of `host` as the API showed it: SQLite datetimes, 0/1 booleans. */
+// biome-ignore lint/suspicious/noExplicitAny: a response body
+export function storedHostRow(host: any) {
+  return {
+    created_at: host.created_at.replace("T", " "),
+    updated_at: host.updated_at === null ? null : host.updated_at.replace("T", " "),
+    deleted_at: null,
+    deleted: 0,
+    id: host.id,
+    uuid: host.uuid,
+    name: host.name,
+    reserved: host.reserved ? 1 : 0,
+    type: host.type,
+    control_attributes: host.control_attributes,
+    failover_segment_id: host.failover_segment_id,
+    on_maintenance: host.on_maintenance ? 1 : 0,
+  };
+}

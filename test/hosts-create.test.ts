@@ -12,6 +12,7 @@ import {
   put,
   row,
   sql,
+  storedHostRow,
   successHeaders,
   TIMESTAMP,
   unique,
@@ -67,24 +68,6 @@ function hostBody(segment: Json, fields: HostFields) {
   };
 }
 
-/** The D1 row behind a host the API returned. */
-function storedRow(host: Json) {
-  return {
-    created_at: host.created_at.replace("T", " "),
-    updated_at: host.updated_at === null ? null : host.updated_at.replace("T", " "),
-    deleted_at: null,
-    deleted: 0,
-    id: host.id,
-    uuid: host.uuid,
-    name: host.name,
-    reserved: host.reserved ? 1 : 0,
-    type: host.type,
-    control_attributes: host.control_attributes,
-    failover_segment_id: host.failover_segment_id,
-    on_maintenance: host.on_maintenance ? 1 : 0,
-  };
-}
-
 /** Asserts a 201 create of `fields` in `segment` at `version`, and its D1 row. */
 async function expectCreated(res: Exchange, segment: Json, fields: HostFields, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
@@ -93,7 +76,7 @@ async function expectCreated(res: Exchange, segment: Json, fields: HostFields, v
     body: { host: hostBody(segment, fields) },
   });
   const host = res.json.host;
-  expect(await row("hosts", "uuid", host.uuid)).toEqual(storedRow(host));
+  expect(await row("hosts", "uuid", host.uuid)).toEqual(storedHostRow(host));
   expect(Math.abs(Date.parse(`${host.created_at}Z`) - Date.now())).toBeLessThan(120_000);
   return host;
 }
@@ -237,7 +220,7 @@ describe("duplicate names (#118-#119)", () => {
       "conflictingRequest",
       `Host with name ${existing.name} already exists.`,
     );
-    expect(await rowsNamed(existing.name)).toEqual([storedRow(existing)]);
+    expect(await rowsNamed(existing.name)).toEqual([storedHostRow(existing)]);
   });
 
   it("#119 the same name in another segment is 409 and writes no row", async () => {
@@ -247,7 +230,7 @@ describe("duplicate names (#118-#119)", () => {
       "conflictingRequest",
       `Host with name ${existing.name} already exists.`,
     );
-    expect(await rowsNamed(existing.name)).toEqual([storedRow(existing)]);
+    expect(await rowsNamed(existing.name)).toEqual([storedHostRow(existing)]);
   });
 
   it("a duplicate with other field values is still 409", async () => {

@@ -10,6 +10,7 @@ import {
   put,
   row,
   sql,
+  storedHostRow,
   successHeaders,
   TIMESTAMP,
   unique,
@@ -40,24 +41,6 @@ const update = (segment: Json, host: Json | string, changes: unknown, version?: 
 
 const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 
-/** The D1 row behind a host the API returned. */
-function storedRow(host: Json) {
-  return {
-    created_at: host.created_at.replace("T", " "),
-    updated_at: host.updated_at === null ? null : host.updated_at.replace("T", " "),
-    deleted_at: null,
-    deleted: 0,
-    id: host.id,
-    uuid: host.uuid,
-    name: host.name,
-    reserved: host.reserved ? 1 : 0,
-    type: host.type,
-    control_attributes: host.control_attributes,
-    failover_segment_id: host.failover_segment_id,
-    on_maintenance: host.on_maintenance ? 1 : 0,
-  };
-}
-
 function expectOk(res: Exchange, body: unknown, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
     status: 200,
@@ -71,7 +54,7 @@ async function expectUpdated(res: Exchange, before: Json, changes: Record<string
   expectOk(res, { host: { ...before, ...changes, updated_at: expect.stringMatching(TIMESTAMP) } }, version);
   const host = res.json.host;
   expect(Math.abs(Date.parse(`${host.updated_at}Z`) - Date.now())).toBeLessThan(120_000);
-  expect(await hostRow(host)).toEqual(storedRow(host));
+  expect(await hostRow(host)).toEqual(storedHostRow(host));
   return host;
 }
 
@@ -262,7 +245,7 @@ describe("update (#151-#158)", () => {
   it("a rename to its own name is accepted and changes nothing", async () => {
     const host = await createHost(segA.uuid);
     expectOk(await update(segA, host, { name: host.name }), { host });
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("#155 an empty host object is refused and the row is unchanged", async () => {
@@ -273,7 +256,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       "Invalid input for field/attribute host. Value: {}. {} is not valid under any of the given schemas",
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("#156 a type with a space is refused", async () => {
@@ -284,7 +267,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       "Invalid input for field/attribute type. Value: A B. 'A B' does not match '^[a-zA-Z0-9]*$'",
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("an extra field is refused", async () => {
@@ -295,7 +278,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       "Invalid input for field/attribute host. Value: {'reserved': True, 'foo': 1}. Additional properties are not allowed ('foo' was unexpected)",
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("only an extra field is reported as unexpected, before the anyOf", async () => {
@@ -316,7 +299,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       `Invalid input for field/attribute host. Value: {'failover_segment_id': '${segB.uuid}'}. Additional properties are not allowed ('failover_segment_id' was unexpected)`,
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("an update without the host wrapper is refused", async () => {
@@ -372,7 +355,7 @@ describe("update (#151-#158)", () => {
   it("a name with a leading space on update is an invalid name", async () => {
     const host = await createHost(segA.uuid);
     expectFault(await update(segA, host, { name: " compute" }), 400, "badRequest", INVALID_NAME);
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("type 5 on update keeps upstream's nullable-string message", async () => {
@@ -393,7 +376,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       "Invalid input for field/attribute type. Value: None. None is not of type 'string'",
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("D6: control_attributes null on update is 400 (upstream 500) and the row is unchanged", async () => {
@@ -404,7 +387,7 @@ describe("update (#151-#158)", () => {
       "badRequest",
       "Invalid input for field/attribute control_attributes. Value: None. None is not of type 'string'",
     );
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("#157 an update of an unknown host is 404", async () => {
@@ -469,7 +452,7 @@ describe("updated_at", () => {
   it("an update that changes nothing leaves a null updated_at null", async () => {
     const host = await createHost(segA.uuid, { reserved: false });
     expectOk(await update(segA, host, { reserved: false, type: "COMPUTE", control_attributes: "SSH" }), { host });
-    expect(await hostRow(host)).toEqual(storedRow(host));
+    expect(await hostRow(host)).toEqual(storedHostRow(host));
   });
 
   it("an update that changes nothing leaves an earlier updated_at as it was", async () => {
@@ -513,7 +496,7 @@ describe("delete (#159-#161) and soft delete", () => {
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const stored = await hostRow(host);
     expect(stored).toEqual({
-      ...storedRow(host),
+      ...storedHostRow(host),
       deleted: host.id,
       deleted_at: expect.stringMatching(DB_TIMESTAMP_MICROS),
     });
@@ -595,7 +578,7 @@ describe("delete (#159-#161) and soft delete", () => {
     const kept = await createHost(segment.uuid);
     const gone = await createHost(segment.uuid);
     expect((await del(hostPath(segment, gone))).status).toBe(204);
-    expect(await hostRow(kept)).toEqual(storedRow(kept));
+    expect(await hostRow(kept)).toEqual(storedHostRow(kept));
   });
 });
 
@@ -607,7 +590,7 @@ describe("deleting a segment (#220-#221)", () => {
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
     for (const host of [first, second]) {
       expect(await hostRow(host)).toEqual({
-        ...storedRow(host),
+        ...storedHostRow(host),
         deleted: host.id,
         deleted_at: expect.stringMatching(DB_TIMESTAMP_MICROS),
       });
@@ -642,7 +625,7 @@ describe("deleting a segment (#220-#221)", () => {
     const other = await createSegment({ name: unique("seg-kept") });
     const kept = await createHost(other.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
-    expect(await hostRow(kept)).toEqual(storedRow(kept));
+    expect(await hostRow(kept)).toEqual(storedHostRow(kept));
     expectOk(await get(hostPath(other, kept)), { host: kept });
   });
 
@@ -661,6 +644,6 @@ describe("deleting a segment (#220-#221)", () => {
     expect((await del(hostPath(segment, early))).status).toBe(204);
     await sql("UPDATE hosts SET deleted_at = ? WHERE uuid = ?", PAST, early.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
-    expect(await hostRow(early)).toEqual({ ...storedRow(early), deleted: early.id, deleted_at: PAST });
+    expect(await hostRow(early)).toEqual({ ...storedHostRow(early), deleted: early.id, deleted_at: PAST });
   });
 });
