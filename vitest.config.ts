@@ -9,8 +9,9 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // A test-only binding: the setup file applies these migrations.
-          bindings: { TEST_MIGRATIONS: migrations },
+          // The setup file applies these migrations. The tests run noauth2,
+          // as `npm run dev` does; wrangler.toml deploys keystone.
+          bindings: { TEST_MIGRATIONS: migrations, AUTH_STRATEGY: "noauth2" },
           // Every fetch the Worker makes (Nova, Keystone) goes to a fake
           // OpenStack Worker; tests ask it what it saw through FAKE_OPENSTACK.
           workers: [

@@ -159,7 +159,8 @@ run_worker() {
   log "worker: wrangler dev on $url"
   # its own session and process group, so the whole tree (node, esbuild, workerd) stops together
   (cd "$ROOT" && CI=1 exec setsid "$WRANGLER" dev --ip 127.0.0.1 --port "$WORKER_PORT" \
-     --inspector-port "$INSPECTOR_PORT" --persist-to "$D1_DIR" --show-interactive-dev-session=false \
+     --inspector-port "$INSPECTOR_PORT" --persist-to "$D1_DIR" --var AUTH_STRATEGY:noauth2 \
+     --show-interactive-dev-session=false \
      --log-level error) >>"$wlog" 2>&1 </dev/null &
   WORKER_PID=$!
   local up=0

@@ -105,7 +105,8 @@ def run_worker():
     worker = subprocess.Popen(
         [wrangler, "dev", "--ip", "127.0.0.1", "--port", str(A.port), "--inspector-port", str(A.port + 2),
          "--persist-to", state,
-         "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}", "--show-interactive-dev-session=false",
+         "--var", "AUTH_STRATEGY:noauth2", "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}",
+         "--show-interactive-dev-session=false",
          "--log-level", "error"],
         cwd=ROOT, stdout=open(os.path.join(A.work, "wrangler.log"), "w"), stderr=subprocess.STDOUT,
         start_new_session=True, env={**os.environ, "CI": "1"})

@@ -4,30 +4,37 @@ import { authentication } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { Fault, messages } from "./http/faults";
 import { routePath } from "./http/path";
-import { noHead, requestId, sizeLimit, withDatabase } from "./http/pipeline";
+import { noHead, requestIds, sizeLimit, withDatabase } from "./http/pipeline";
 import { checkContentType } from "./http/request";
 import { renderError, reply } from "./http/responses";
-import { extensions } from "./resources/extensions/routes";
-import { hosts } from "./resources/hosts/routes";
-import { notifications } from "./resources/notifications/routes";
-import { segments } from "./resources/segments/routes";
+import { router } from "./http/route";
+import { extensionRoutes } from "./resources/extensions/routes";
+import { hostRoutes } from "./resources/hosts/routes";
+import { notificationRoutes } from "./resources/notifications/routes";
+import { segmentRoutes } from "./resources/segments/routes";
 import { applicationUrl, choices, versionList } from "./resources/versions/documents";
-import { versions } from "./resources/versions/routes";
-import { vmoves } from "./resources/vmoves/routes";
+import { versionRoutes } from "./resources/versions/routes";
+import { vmoveRoutes } from "./resources/vmoves/routes";
+
+/** Every /v1 route, in the order they are matched. */
+export const v1Routes = [
+  ...versionRoutes,
+  ...extensionRoutes,
+  ...segmentRoutes,
+  ...hostRoutes,
+  ...notificationRoutes,
+  ...vmoveRoutes,
+];
 
 /**
  * The v1 pipeline (spec §1.1): request id, body size limit and
- * authentication for every /v1 path, then the resource routes.
+ * authentication for every /v1 path, then the request's database, then the
+ * resource routes.
  */
 function v1(config: Config): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
-  api.use("*", requestId, sizeLimit, authentication(config), withDatabase, noHead);
-  api.route("/", versions);
-  api.route("/", extensions);
-  api.route("/", segments);
-  api.route("/", hosts);
-  api.route("/", notifications);
-  api.route("/", vmoves);
+  api.use("*", ...requestIds, sizeLimit, authentication(config), withDatabase, noHead);
+  api.route("/", router(v1Routes));
   // D7: a path no route matches is a JSON itemNotFound fault (upstream
   // answers webob's plain-text 404).
   api.all("*", () => {

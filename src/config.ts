@@ -1,7 +1,6 @@
 import * as z from "zod";
-import type { KeystoneSettings, ServiceCredentials } from "./http/keystone";
-import { DEFAULT_MAX_LIMIT } from "./http/paging";
-import { Policy } from "./http/policy";
+import type { KeystoneSettings, ServiceCredentials } from "./openstack/keystone";
+import { Policy } from "./policy";
 
 /** The Worker's bindings and variables (wrangler.toml, secrets). */
 export interface Env {
@@ -47,16 +46,24 @@ const integerSetting = (fallback: number, min: number) =>
       return n;
     });
 
-const settings = z.object({
-  AUTH_STRATEGY: z.enum(["noauth2", "keystone"], { error: "must be noauth2 or keystone" }).default("noauth2"),
-  MAX_LIMIT: integerSetting(DEFAULT_MAX_LIMIT, 1),
-  DUPLICATE_NOTIFICATION_DETECTION_INTERVAL: integerSetting(180, 0),
-  NOVA_URL: z
+/** An http(s) URL; empty counts as not set. */
+const optionalUrl = () =>
+  z
     .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional()
-    .or(z.literal("").transform(() => undefined)),
+    .or(z.literal("").transform(() => undefined));
+
+/** [DEFAULT] osapi_max_limit's default. */
+const DEFAULT_MAX_LIMIT = 1000;
+
+const settings = z.object({
+  // Secure by default: a Worker deployed without AUTH_STRATEGY checks tokens.
+  AUTH_STRATEGY: z.enum(["noauth2", "keystone"], { error: "must be noauth2 or keystone" }).default("keystone"),
+  MAX_LIMIT: integerSetting(DEFAULT_MAX_LIMIT, 1),
+  DUPLICATE_NOTIFICATION_DETECTION_INTERVAL: integerSetting(180, 0),
+  NOVA_URL: optionalUrl(),
   NOVA_TIMEOUT_MS: integerSetting(10000, 1),
-  KEYSTONE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  KEYSTONE_URL: optionalUrl(),
   KEYSTONE_APPLICATION_CREDENTIAL_ID: z.string().optional(),
   KEYSTONE_APPLICATION_CREDENTIAL_SECRET: z.string().optional(),
   KEYSTONE_SERVICE_USER: z.string().optional(),
@@ -90,13 +97,39 @@ export interface Config {
   readonly novaUrl: string | undefined;
   readonly novaTimeoutMs: number;
   readonly policy: Policy;
-  /** Set when AUTH_STRATEGY=keystone. */
+  /** The Worker's own Keystone identity, when configured (D8, D14). */
   readonly keystone: KeystoneSettings | undefined;
+  /** The longest a token validation is reused, in seconds (AUTH_STRATEGY=keystone). */
+  readonly tokenCacheSeconds: number;
+  /**
+   * Why /v1 cannot be served: AUTH_STRATEGY=keystone without the Worker's
+   * Keystone identity. The Worker starts (secrets are often set after the
+   * first deploy) but answers every /v1 request with this configuration
+   * error rather than serve the API open.
+   */
+  readonly unservable: string | undefined;
 }
 
 type Settings = z.output<typeof settings>;
 
-function serviceCredentials(s: Settings): ServiceCredentials {
+const PREFIX = "masakari-edge configuration:";
+
+/** The Worker's Keystone identity, or why it is incomplete; undefined when none is set. */
+function keystoneIdentity(s: Settings): KeystoneSettings | { problem: string } | undefined {
+  const credentials = serviceCredentials(s);
+  if (!s.KEYSTONE_URL && credentials === undefined) return undefined;
+  if (!s.KEYSTONE_URL) return { problem: "KEYSTONE_URL is needed with the Worker's Keystone identity" };
+  if (credentials === undefined || "problem" in credentials) {
+    return {
+      problem:
+        "KEYSTONE_URL needs the Worker's own identity: KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT",
+    };
+  }
+  return { url: s.KEYSTONE_URL.replace(/\/+$/, ""), credentials, timeoutMs: s.KEYSTONE_TIMEOUT_MS };
+}
+
+/** The credentials set, none (undefined), or some but not all of one kind. */
+function serviceCredentials(s: Settings): ServiceCredentials | { problem: true } | undefined {
   if (s.KEYSTONE_APPLICATION_CREDENTIAL_ID && s.KEYSTONE_APPLICATION_CREDENTIAL_SECRET) {
     return {
       kind: "application_credential",
@@ -113,38 +146,45 @@ function serviceCredentials(s: Settings): ServiceCredentials {
       domain: s.KEYSTONE_SERVICE_DOMAIN || "Default",
     };
   }
-  throw new Error(
-    "masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT",
-  );
-}
-
-function keystoneSettings(s: Settings): KeystoneSettings | undefined {
-  if (s.AUTH_STRATEGY !== "keystone") return undefined;
-  if (!s.KEYSTONE_URL) throw new Error("masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_URL");
-  return {
-    url: s.KEYSTONE_URL.replace(/\/+$/, ""),
-    credentials: serviceCredentials(s),
-    timeoutMs: s.KEYSTONE_TIMEOUT_MS,
-    cacheSeconds: s.TOKEN_CACHE_SECONDS,
-  };
+  const some = [
+    s.KEYSTONE_APPLICATION_CREDENTIAL_ID,
+    s.KEYSTONE_APPLICATION_CREDENTIAL_SECRET,
+    s.KEYSTONE_SERVICE_USER,
+    s.KEYSTONE_SERVICE_PASSWORD,
+    s.KEYSTONE_SERVICE_PROJECT,
+  ].some(Boolean);
+  return some ? { problem: true } : undefined;
 }
 
 /**
- * Reads the configuration once, when the Worker starts: a bad setting stops
- * the Worker with a message naming it, instead of failing requests.
+ * Reads the configuration once, when the Worker starts: a bad value stops
+ * the Worker with a message naming it, instead of failing requests. The one
+ * exception is a missing Keystone identity under AUTH_STRATEGY=keystone
+ * (`unservable`).
  */
 export function loadConfig(env: Partial<Env>): Config {
   const parsed = settings.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
-    throw new Error(`masakari-edge configuration: ${problems}`);
+    throw new Error(`${PREFIX} ${problems}`);
   }
   const s = parsed.data;
   let policy: Policy;
   try {
     policy = new Policy(s.POLICY);
   } catch (error) {
-    throw new Error(`masakari-edge configuration: POLICY ${(error as Error).message}`);
+    throw new Error(`${PREFIX} POLICY ${(error as Error).message}`);
+  }
+  const identity = keystoneIdentity(s);
+  const problem = identity && "problem" in identity ? identity.problem : undefined;
+  // Only local development and tests run noauth2: half an identity there
+  // is a mistake to fix before anything starts.
+  if (problem !== undefined && s.AUTH_STRATEGY === "noauth2") throw new Error(`${PREFIX} ${problem}`);
+  let unservable: string | undefined;
+  if (s.AUTH_STRATEGY === "keystone" && identity === undefined) {
+    unservable = `${PREFIX} AUTH_STRATEGY=keystone needs KEYSTONE_URL and the Worker's own identity: KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT`;
+  } else if (problem !== undefined) {
+    unservable = `${PREFIX} AUTH_STRATEGY=keystone: ${problem}`;
   }
   return {
     policy,
@@ -153,6 +193,8 @@ export function loadConfig(env: Partial<Env>): Config {
     duplicateNotificationInterval: s.DUPLICATE_NOTIFICATION_DETECTION_INTERVAL,
     novaUrl: s.NOVA_URL,
     novaTimeoutMs: s.NOVA_TIMEOUT_MS,
-    keystone: keystoneSettings(s),
+    keystone: identity && !("problem" in identity) ? identity : undefined,
+    tokenCacheSeconds: s.TOKEN_CACHE_SECONDS,
+    unservable,
   };
 }

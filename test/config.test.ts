@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Env, loadConfig } from "../src/config";
-import { DEFAULT_RULES } from "../src/http/policy";
+import { DEFAULT_RULES } from "../src/policy";
 
 // loadConfig reads the Worker's settings once, at start-up (src/index.ts): a
 // bad setting must stop the Worker there with a message naming the setting,
@@ -30,22 +30,27 @@ const member = { user_id: "u", project_id: "p", roles: ["member"], is_admin: fal
 const target = { project_id: "p", user_id: "u" };
 
 describe("defaults", () => {
-  it("nothing set: noauth2, upstream's limits, no Nova, upstream's policy", () => {
+  it("nothing set: keystone, refusing /v1 until configured; upstream's limits, no Nova, upstream's policy", () => {
     const config = loadConfig({});
     expect({
       authStrategy: config.authStrategy,
+      unservable: config.unservable,
       maxLimit: config.maxLimit,
       duplicateNotificationInterval: config.duplicateNotificationInterval,
       novaUrl: config.novaUrl,
       novaTimeoutMs: config.novaTimeoutMs,
       keystone: config.keystone,
+      tokenCacheSeconds: config.tokenCacheSeconds,
     }).toEqual({
-      authStrategy: "noauth2",
+      authStrategy: "keystone",
+      unservable:
+        "masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_URL and the Worker's own identity: KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT",
       maxLimit: 1000,
       duplicateNotificationInterval: 180,
       novaUrl: undefined,
       novaTimeoutMs: 10000,
       keystone: undefined,
+      tokenCacheSeconds: 300,
     });
     for (const name of Object.keys(DEFAULT_RULES).filter((n) => n.startsWith("os_masakari_api:"))) {
       expect(config.policy.allows(name, admin, target), name).toBe(true);
@@ -77,8 +82,17 @@ describe("defaults", () => {
     expect(config.policy.allows("os_masakari_api:segments:create", member, target)).toBe(false);
   });
 
-  it("noauth2 ignores Keystone settings", () => {
-    expect(loadConfig({ ...KEYSTONE, AUTH_STRATEGY: "noauth2" }).keystone).toBeUndefined();
+  it("noauth2 serves /v1 and keeps the Worker's Keystone identity for Nova (D14)", () => {
+    const config = loadConfig({ ...KEYSTONE, AUTH_STRATEGY: "noauth2" });
+    expect([config.authStrategy, config.unservable, config.keystone?.url]).toEqual([
+      "noauth2",
+      undefined,
+      "http://keystone.test",
+    ]);
+  });
+
+  it("noauth2 without any Keystone setting has no identity", () => {
+    expect(loadConfig({ AUTH_STRATEGY: "noauth2" }).keystone).toBeUndefined();
   });
 });
 
@@ -140,28 +154,33 @@ describe("bad settings fail at load, naming the setting", () => {
 
 describe("keystone settings", () => {
   it("the service user, with the Default domain and default bounds", () => {
-    expect(loadConfig({ ...KEYSTONE, KEYSTONE_URL: "http://keystone.test/" }).keystone).toEqual({
-      url: "http://keystone.test",
-      credentials: {
-        kind: "password",
-        user: "masakari",
-        password: "masakari-secret",
-        project: "service",
-        domain: "Default",
+    const config = loadConfig({ ...KEYSTONE, KEYSTONE_URL: "http://keystone.test/" });
+    expect([config.keystone, config.tokenCacheSeconds, config.unservable]).toEqual([
+      {
+        url: "http://keystone.test",
+        credentials: {
+          kind: "password",
+          user: "masakari",
+          password: "masakari-secret",
+          project: "service",
+          domain: "Default",
+        },
+        timeoutMs: 5000,
       },
-      timeoutMs: 5000,
-      cacheSeconds: 300,
-    });
+      300,
+      undefined,
+    ]);
   });
 
   it("the domain, timeout and cache lifetime as given; 0 disables the cache", () => {
-    const keystone = loadConfig({
+    const config = loadConfig({
       ...KEYSTONE,
       KEYSTONE_SERVICE_DOMAIN: "ops",
       KEYSTONE_TIMEOUT_MS: "300",
       TOKEN_CACHE_SECONDS: "0",
-    }).keystone;
-    expect(keystone).toMatchObject({ credentials: { domain: "ops" }, timeoutMs: 300, cacheSeconds: 0 });
+    });
+    expect(config.keystone).toMatchObject({ credentials: { domain: "ops" }, timeoutMs: 300 });
+    expect(config.tokenCacheSeconds).toBe(0);
   });
 
   it("an application credential", () => {
@@ -191,32 +210,54 @@ describe("keystone settings", () => {
     });
   });
 
-  it("keystone without KEYSTONE_URL fails, naming it", () => {
+  // A missing identity under keystone is the state of a first deploy whose
+  // secrets are not set yet: the Worker starts and refuses /v1 with this
+  // message (test/auth-keystone.test.ts), never serving the API open.
+  it("keystone without KEYSTONE_URL refuses /v1, naming it", () => {
     const { KEYSTONE_URL: _, ...rest } = KEYSTONE;
-    expect(loadError(rest)).toContain("KEYSTONE_URL");
+    const config = loadConfig(rest);
+    expect(config.keystone).toBeUndefined();
+    expect(config.unservable).toContain("KEYSTONE_URL");
   });
 
-  it("keystone without credentials fails, naming what is needed", () => {
-    const message = loadError({ AUTH_STRATEGY: "keystone", KEYSTONE_URL: "http://keystone.test" });
-    expect(message).toContain("KEYSTONE_APPLICATION_CREDENTIAL_ID");
-    expect(message).toContain("KEYSTONE_SERVICE_USER");
+  it("keystone without credentials refuses /v1, naming what is needed", () => {
+    const config = loadConfig({ AUTH_STRATEGY: "keystone", KEYSTONE_URL: "http://keystone.test" });
+    expect(config.keystone).toBeUndefined();
+    expect(config.unservable).toContain("KEYSTONE_APPLICATION_CREDENTIAL_ID");
+    expect(config.unservable).toContain("KEYSTONE_SERVICE_USER");
   });
 
   it.each([["KEYSTONE_SERVICE_USER"], ["KEYSTONE_SERVICE_PASSWORD"], ["KEYSTONE_SERVICE_PROJECT"]])(
-    "keystone with a service user but no %s fails, naming it",
+    "keystone with a service user but no %s refuses /v1, naming it",
     (missing) => {
-      const settings: Partial<Env> = { ...KEYSTONE, [missing]: undefined };
+      const config = loadConfig({ ...KEYSTONE, [missing]: undefined });
+      expect(config.keystone).toBeUndefined();
       // The message may abbreviate the common prefix ("KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT").
-      expect(loadError(settings)).toContain(missing.replace("KEYSTONE_SERVICE", ""));
+      expect(config.unservable).toContain(missing.replace("KEYSTONE_SERVICE", ""));
     },
   );
 
-  it("keystone with half an application credential and no service user fails", () => {
-    const message = loadError({
+  it("keystone with half an application credential and no service user refuses /v1", () => {
+    const config = loadConfig({
       AUTH_STRATEGY: "keystone",
       KEYSTONE_URL: "http://keystone.test",
       KEYSTONE_APPLICATION_CREDENTIAL_ID: "appcred-id",
     });
-    expect(message).toContain("KEYSTONE_APPLICATION_CREDENTIAL");
+    expect(config.keystone).toBeUndefined();
+    expect(config.unservable).toContain("KEYSTONE_APPLICATION_CREDENTIAL");
+  });
+
+  // Only local development and tests run noauth2; half an identity there
+  // would leave the engine calling Nova without a token, so it stops the
+  // Worker at start.
+  it.each([
+    [{ KEYSTONE_URL: "http://keystone.test" }, "KEYSTONE_APPLICATION_CREDENTIAL_ID"],
+    [
+      { KEYSTONE_SERVICE_USER: "masakari", KEYSTONE_SERVICE_PASSWORD: "x", KEYSTONE_SERVICE_PROJECT: "p" },
+      "KEYSTONE_URL",
+    ],
+    [{ KEYSTONE_URL: "http://keystone.test", KEYSTONE_SERVICE_USER: "masakari" }, "_PASSWORD"],
+  ])("noauth2 with half an identity %j fails at load, naming %s", (settings, named) => {
+    expect(loadError({ AUTH_STRATEGY: "noauth2", ...settings })).toContain(named);
   });
 });

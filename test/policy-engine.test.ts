@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Credentials, DEFAULT_RULES, Policy, PolicyError, parseRule, type Target } from "../src/http/policy";
+import { type Credentials, DEFAULT_RULES, Policy, PolicyError, parseRule, type Target } from "../src/policy";
 
 // The policy engine on its own (D9, spec §10.2): oslo.policy's rule language
 // as far as masakari-edge claims it, and upstream's defaults.

@@ -1,7 +1,7 @@
 import { type AnyColumn, and, eq, getTableColumns, ne, notExists, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { nowSeconds } from "../datetime";
-import type { Database } from "./client";
+import type { Database } from "./database";
 
 // Pieces of guarded writes (D12): a write carries its preconditions in its
 // own WHERE clause, and a read in the same batch says why it touched no row.

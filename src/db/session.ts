@@ -1,3 +1,5 @@
+import type { D1Client } from "./database";
+
 // One D1 session per request (D1's Sessions API), so that reads may be served
 // by a read replica while a client still reads its own writes: the client
 // sends back the bookmark of its last response and the session starts at
@@ -17,9 +19,10 @@ export function clientBookmark(header: string | undefined): string | null {
 }
 
 /**
- * A request's D1 session. It records whether any query ran, so the response
- * carries a bookmark only when it reached the database, and it stands in for
- * a session started from a client's bookmark that D1 refuses.
+ * A request's D1 session, as a D1 client for drizzle and our statements. It
+ * records whether any query ran, so the response carries a bookmark only
+ * when it reached the database, and it stands in for a session started from
+ * a client's bookmark that D1 refuses.
  *
  * D1 checks a bookmark only when the first query runs (an unknown, foreign
  * or expired bookmark fails there). A client must never get a 500 for what it
@@ -27,26 +30,47 @@ export function clientBookmark(header: string | undefined): string | null {
  * again on a session started like one without a bookmark, once, and the
  * request goes on without it. Only reads start from a client's bookmark, so
  * running the query again writes nothing twice.
- *
- * Queries reach it through the isolate's drizzle client (./client.ts), which
- * runs each statement or batch with execute().
  */
-export class RequestSession {
+export class RequestSession implements D1Client {
   #session: D1DatabaseSession;
   /** The session started from the client's bookmark, until D1 accepted it. */
   #unconfirmed: D1DatabaseSession | null;
   readonly #fallback: () => D1DatabaseSession;
+  readonly #warn: (message: string, error: unknown) => void;
   #queried = false;
 
-  constructor(db: D1Database, constraint: D1SessionConstraint, bookmark: string | null = null) {
+  constructor(
+    db: D1Database,
+    constraint: D1SessionConstraint,
+    bookmark: string | null = null,
+    warn: (message: string, error: unknown) => void = console.warn,
+  ) {
     this.#fallback = () => db.withSession(constraint);
     this.#session = bookmark === null ? this.#fallback() : db.withSession(bookmark);
     this.#unconfirmed = bookmark === null ? null : this.#session;
+    this.#warn = warn;
   }
 
   /** The session's latest bookmark, or null when no query ran. */
   bookmark(): string | null {
     return this.#queried ? this.#session.getBookmark() : null;
+  }
+
+  prepare(query: string): D1PreparedStatement {
+    return new SessionStatement(this, query, []);
+  }
+
+  batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    return this.execute((session) =>
+      session.batch<T>(
+        statements.map((s) => {
+          if (!(s instanceof SessionStatement) || s.owner !== this) {
+            throw new TypeError("a statement of another session");
+          }
+          return s.on(session);
+        }),
+      ),
+    );
   }
 
   /** Runs one query or batch on the session (see the class comment). */
@@ -60,10 +84,54 @@ export class RequestSession {
     } catch (error) {
       if (session !== this.#unconfirmed) throw error;
       if (this.#session === session) {
-        console.warn("D1 refused the client's bookmark; the request goes on without it:", error);
+        this.#warn("D1 refused the client's bookmark; the request goes on without it:", error);
         this.#session = this.#fallback();
       }
       return query(this.#session);
     }
+  }
+}
+
+/** A statement of a RequestSession: bound here, run on the session's D1 session. */
+class SessionStatement implements D1PreparedStatement {
+  constructor(
+    readonly owner: RequestSession,
+    private readonly query: string,
+    private readonly values: unknown[],
+  ) {}
+
+  /** This statement on `session`. */
+  on(session: D1DatabaseSession): D1PreparedStatement {
+    return session.prepare(this.query).bind(...this.values);
+  }
+
+  bind(...values: unknown[]): D1PreparedStatement {
+    return new SessionStatement(this.owner, this.query, values);
+  }
+
+  first<T = unknown>(colName: string): Promise<T | null>;
+  first<T = Record<string, unknown>>(): Promise<T | null>;
+  first<T>(colName?: string): Promise<T | null> {
+    return this.owner.execute((session) =>
+      colName === undefined ? this.on(session).first<T>() : this.on(session).first<T>(colName),
+    );
+  }
+
+  run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
+    return this.owner.execute((session) => this.on(session).run<T>());
+  }
+
+  all<T = Record<string, unknown>>(): Promise<D1Result<T>> {
+    return this.owner.execute((session) => this.on(session).all<T>());
+  }
+
+  raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
+  raw<T = unknown[]>(options?: { columnNames?: false }): Promise<T[]>;
+  raw<T = unknown[]>(options?: { columnNames?: boolean }): Promise<[string[], ...T[]] | T[]> {
+    return this.owner.execute<[string[], ...T[]] | T[]>((session) =>
+      options?.columnNames === true
+        ? this.on(session).raw<T>({ columnNames: true })
+        : this.on(session).raw<T>({ columnNames: false }),
+    );
   }
 }

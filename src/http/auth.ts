@@ -1,18 +1,20 @@
 import type { MiddlewareHandler } from "hono";
 import type { Config } from "../config";
+import { type Keystone, KeystoneUnavailable, keystoneClient, Unauthenticated } from "../openstack/keystone";
+import type { Credentials, Policy } from "../policy";
+import { pythonJson } from "../python";
 import type { AppEnv, RequestContext } from "./context";
 import { Fault, messages } from "./faults";
-import { Keystone, Unauthenticated } from "./keystone";
-import type { Credentials, Policy } from "./policy";
-import { pythonJson } from "./python";
+import { TokenCache } from "./token-cache";
 
 // Authentication sits in this one middleware (D8), in front of every /v1
 // path (the versions document at / and /healthcheck stay public).
 //  - noauth2, for local development and tests, is upstream master's: no
 //    credential is checked, every caller is admin, and user and project come
 //    from the standard identity headers (oslo.context's from_environ).
-//  - keystone validates X-Auth-Token against Keystone (keystone.ts); the
-//    caller is admin when the policy rule context_is_admin says so.
+//  - keystone validates X-Auth-Token against Keystone (src/openstack/keystone.ts,
+//    cached by ./token-cache.ts); the caller is admin when the policy rule
+//    context_is_admin says so. Keystone failing or not answering is a 503.
 
 type Header = (name: string) => string | undefined;
 
@@ -52,8 +54,23 @@ function unauthorized(keystone: Keystone): Response {
   });
 }
 
-async function keystoneContext(keystone: Keystone, policy: Policy, token: string): Promise<RequestContext> {
-  const identity = await keystone.validate(token);
+async function keystoneContext(
+  keystone: Keystone,
+  cache: TokenCache,
+  policy: Policy,
+  token: string,
+): Promise<RequestContext> {
+  let identity: Awaited<ReturnType<Keystone["validate"]>>;
+  try {
+    identity = await cache.identity(
+      token,
+      (t) => keystone.validate(t),
+      () => new Unauthenticated(),
+    );
+  } catch (error) {
+    if (error instanceof KeystoneUnavailable) throw new Fault(503, messages.identityUnavailable(error.message));
+    throw error;
+  }
   const creds = { user_id: identity.userId, project_id: identity.projectId, roles: identity.roles, is_admin: false };
   return {
     userId: identity.userId,
@@ -66,7 +83,7 @@ async function keystoneContext(keystone: Keystone, policy: Policy, token: string
 
 /** The authentication middleware for the configured strategy. */
 export function authentication(config: Config): MiddlewareHandler<AppEnv> {
-  if (!config.keystone) {
+  if (config.authStrategy === "noauth2") {
     return async (c, next) => {
       c.set(
         "context",
@@ -75,7 +92,17 @@ export function authentication(config: Config): MiddlewareHandler<AppEnv> {
       await next();
     };
   }
-  const keystone = new Keystone(config.keystone);
+  if (config.unservable !== undefined || !config.keystone) {
+    // Never serve the API open: until the Worker has its Keystone identity,
+    // every /v1 request is refused with the configuration error.
+    const problem = config.unservable ?? "AUTH_STRATEGY=keystone needs the Worker's Keystone identity";
+    console.error(problem);
+    return async () => {
+      throw new Fault(500, problem);
+    };
+  }
+  const keystone = keystoneClient(config.keystone);
+  const cache = new TokenCache(config.tokenCacheSeconds);
   return async (c, next) => {
     const token = c.req.header("x-auth-token");
     if (!token) {
@@ -83,7 +110,7 @@ export function authentication(config: Config): MiddlewareHandler<AppEnv> {
       return;
     }
     try {
-      c.set("context", await keystoneContext(keystone, config.policy, token));
+      c.set("context", await keystoneContext(keystone, cache, config.policy, token));
     } catch (error) {
       if (!(error instanceof Unauthenticated)) throw error;
       c.res = unauthorized(keystone);

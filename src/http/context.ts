@@ -1,5 +1,7 @@
+import type { RequestIdVariables } from "hono/request-id";
 import type { Config, Env } from "../config";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
+import type { Log } from "../log";
 import type { ApiVersion } from "./microversion";
 
 /** Who is calling (upstream's RequestContext). */
@@ -14,8 +16,11 @@ export interface RequestContext {
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: {
+  Variables: RequestIdVariables & {
     config: Config;
+    /** Log lines of this request, each with its request id. */
+    log: Log;
+    /** The request's database: its D1 session (./pipeline.ts). */
     db: Database;
     context: RequestContext;
     /** Set once the request's microversion is known. */

@@ -55,6 +55,7 @@ export const messages = {
   projectMismatch: (url: string, context: string | null) =>
     `Malformed request URL: URL's project_id '${url}' doesn't match Context's project_id '${context ?? "None"}'`,
   policyDenied: (policy: string) => `Policy doesn't allow ${policy} to be performed.`,
+  identityUnavailable: (why: string) => `The identity service is unavailable: ${why}.`,
 
   invalidLimit: "Invalid input received: limit must be an integer",
   negativeLimit: "Invalid input received: limit must be >= 0",

@@ -15,6 +15,13 @@ const VERSION_PATTERN = /^([1-9][0-9]*)\.([1-9][0-9]*|0)$/;
 
 export const versionString = (v: ApiVersion) => `${v.major}.${v.minor}`;
 
+/** "1.2" as a version; only for versions written in the code. */
+export function parseVersion(text: string): ApiVersion {
+  const match = VERSION_PATTERN.exec(text);
+  if (!match) throw new Error(`not a microversion: ${text}`);
+  return { major: Number(match[1]), minor: Number(match[2]) };
+}
+
 export function compareVersions(a: ApiVersion, b: ApiVersion): number {
   return a.major - b.major || a.minor - b.minor;
 }

@@ -1,24 +1,10 @@
-import { and, asc, desc, getTableColumns, getTableName, is, type SQL, sql } from "drizzle-orm";
-import { getTableConfig, SQLiteAsyncDialect, SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { type Database, isolateClient } from "../db/client";
-import { badRequest, messages } from "./faults";
+import type { PageRefusal, PageRequest } from "../db/paging";
+import { badRequest, type Fault, messages } from "./faults";
 
-// Paging and sorting of every list (spec §3.3): `limit` (clamped to the
-// configured maximum, 1000 by default), `marker` (the integer id of the last
-// row seen), repeatable `sort_key`/`sort_dir`, with `created_at` and `id`
-// appended so the order is total. Pages are keyset pages: the rows that
-// sort strictly after the marker row.
-
-export type SortDir = "asc" | "desc";
-
-export interface PageRequest {
-  readonly limit: number;
-  readonly marker: string | undefined;
-  readonly sortKeys: readonly string[];
-  readonly sortDirs: readonly string[];
-}
-
-export const DEFAULT_MAX_LIMIT = 1000;
+// The paging query parameters of every list (spec §3.3): `limit`, clamped to
+// the configured maximum, `page_size` (checked, then ignored, as upstream),
+// `marker` and repeatable `sort_key`/`sort_dir`. The keyset pages
+// themselves are read in src/db/paging.ts.
 
 // Python's str.strip() and int(): surrounding whitespace, a sign and
 // underscores between digits are accepted.
@@ -47,9 +33,9 @@ export function lastParam(query: URLSearchParams, name: string): string | undefi
 /**
  * The paging parameters of a list request. Only limit and page_size are
  * checked here (upstream checks them in the controller, before any lookup);
- * sort and marker errors come later, from `paginate`.
+ * sort and marker errors come later, from the page itself.
  */
-export function pageRequest(query: URLSearchParams, maxLimit = DEFAULT_MAX_LIMIT): PageRequest {
+export function pageRequest(query: URLSearchParams, maxLimit: number): PageRequest {
   const limitParam = lastParam(query, "limit");
   const limit = limitParam === undefined ? maxLimit : nonNegativeInteger(limitParam, "limit");
   const pageSize = lastParam(query, "page_size");
@@ -63,278 +49,21 @@ export function pageRequest(query: URLSearchParams, maxLimit = DEFAULT_MAX_LIMIT
   };
 }
 
-interface Ordering {
-  readonly column: SQLiteColumn;
-  readonly dir: SortDir;
+function pageFault(refused: PageRefusal): Fault {
+  switch (refused.refusal) {
+    case "invalid-sort-dir":
+      return badRequest(messages.invalidSortDir);
+    case "sort-dirs-exceed-keys":
+      return badRequest(messages.sortDirsExceedKeys);
+    case "marker-not-found":
+      return badRequest(messages.markerNotFound(refused.marker));
+    case "invalid-sort-key":
+      return badRequest(messages.invalidSortKey(refused.key));
+  }
 }
 
-const uniqueKeys = new WeakMap<SQLiteTable, Set<string>>();
-
-/**
- * The columns whose values no two live rows share: `id`, and every NOT NULL
- * column with a unique index on itself alone or on itself and `deleted`
- * (soft delete keeps names unique among live rows, spec §3.4).
- */
-function uniqueAmongLive(table: SQLiteTable): Set<string> {
-  const known = uniqueKeys.get(table);
-  if (known) return known;
-  const unique = new Set(["id"]);
-  for (const built of getTableConfig(table).indexes) {
-    if (!built.config.unique || built.config.where) continue;
-    const names = built.config.columns.flatMap((c) => (is(c, SQLiteColumn) ? [c] : []));
-    if (names.length !== built.config.columns.length) continue;
-    const keys = names.filter((c) => c.name !== "deleted");
-    const [key] = keys;
-    if (keys.length === 1 && key?.notNull) unique.add(key.name);
-  }
-  uniqueKeys.set(table, unique);
-  return unique;
-}
-
-/**
- * The full order of a list, as upstream's _process_sort_params builds it;
- * throws upstream's errors in upstream's order. Unknown keys are reported
- * separately because upstream finds them only after the marker lookup.
- */
-function ordering(table: SQLiteTable, page: PageRequest): { order: Ordering[]; invalidKey?: string } {
-  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
-  const keys = page.sortKeys.length > 0 ? [...page.sortKeys] : ["created_at"];
-  const requestedDirs = page.sortDirs.length > 0 ? page.sortDirs : ["desc"];
-  for (const dir of requestedDirs) {
-    if (dir !== "asc" && dir !== "desc") throw badRequest(messages.invalidSortDir);
-  }
-  const dirs = [...requestedDirs] as SortDir[];
-  const defaultDir = dirs[0] ?? "desc";
-  while (dirs.length < keys.length) dirs.push(defaultDir);
-  if (dirs.length > keys.length) throw badRequest(messages.sortDirsExceedKeys);
-  for (const key of ["created_at", "id"]) {
-    if (!keys.includes(key)) {
-      keys.push(key);
-      dirs.push(defaultDir);
-    }
-  }
-  // Only columns sort. Upstream answers 500 for relationship names such as
-  // `hosts` or `failover_segment` (D6: 400 InvalidSortKey instead).
-  const invalidKey = keys.find((k) => !Object.hasOwn(columns, k));
-  if (invalidKey !== undefined) return { order: [], invalidKey };
-  // A key repeated later in ORDER BY changes nothing, and neither does any
-  // key after one whose value is unique among live rows (id, uuid, name):
-  // the order stops there, so an index on that key alone serves it and the
-  // keyset condition stays small whatever a client sends.
-  const unique = uniqueAmongLive(table);
-  // `deleted` is 0 in every live row, the marker's included: as a key it
-  // orders nothing.
-  const seen = new Set<string>(["deleted"]);
-  const order: Ordering[] = [];
-  for (const [i, key] of keys.entries()) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    order.push({ column: columns[key] as SQLiteColumn, dir: dirs[i] ?? defaultDir });
-    if (unique.has(key)) break;
-  }
-  return { order };
-}
-
-/** D1 allows at most 5 terms in a compound SELECT. */
-const MAX_ARMS = 5;
-
-/**
- * The rows strictly after the marker row under `order`, NULL being the
- * smallest value (SQLite's order, which upstream's pages follow), as at most
- * MAX_ARMS disjoint conditions whose union is exactly that set. With keys
- * k1..kn and the marker's values m1..mn, the set is
- *   OR over i of (k1 IS m1 AND ... AND k(i-1) IS m(i-1) AND ki after mi)
- * and "ki after mi" is `ki > mi` (asc) or `ki < mi` (desc), or, for a
- * column that may be NULL, also `mi IS NULL AND ki IS NOT NULL` (asc: NULLs
- * come first) or `mi IS NOT NULL AND ki IS NULL` (desc: NULLs come last).
- * Each such condition is equalities on a prefix of the keys and one range
- * (or IS NULL) on the next key, which SQLite answers with one seek into the
- * index on those keys: a page deep in a list reads about `limit` rows,
- * where a single OR of them all made SQLite read the index from its start.
- * When there are more than MAX_ARMS, the last ones, which share the
- * equalities on the leading keys, become one condition: those equalities
- * and the OR of the rest (a seek to the marker's group, read from its start).
- * oslo.db's paginate_query leaves a NULL marker value out of these terms and
- * so skips or repeats rows around NULLs; spec §3.3 describes the ordering
- * itself, which is what these conditions follow exactly.
- */
-function afterMarker(order: readonly Ordering[]): SQL[] {
-  const key = (c: SQLiteColumn) => sql`"page".${sql.identifier(c.name)}`;
-  const markerValue = (c: SQLiteColumn) => sql`"marker".${sql.identifier(c.name)}`;
-  const same = ({ column }: Ordering) =>
-    sql`${key(column)} ${sql.raw(column.notNull ? "=" : "IS")} ${markerValue(column)}`;
-  // For each key, the conditions on it alone ("ki after mi").
-  const beyond = order.map(({ column, dir }) => {
-    const k = key(column);
-    const m = markerValue(column);
-    const conditions = [dir === "asc" ? sql`${k} > ${m}` : sql`${k} < ${m}`];
-    if (!column.notNull) {
-      conditions.push(dir === "asc" ? sql`${m} IS NULL AND ${k} IS NOT NULL` : sql`${m} IS NOT NULL AND ${k} IS NULL`);
-    }
-    return conditions;
-  });
-  const all = (parts: SQL[]) => sql.join(parts, sql` AND `);
-  // The rows after the marker that equal it on keys before `from`, as one
-  // condition given those equalities.
-  const rest = (from: number): SQL =>
-    sql.join(
-      beyond
-        .slice(from)
-        .flatMap((conditions, j) =>
-          conditions.map((c) => sql`(${all([...order.slice(from, from + j).map(same), c])})`),
-        ),
-      sql` OR `,
-    );
-  const arms: SQL[] = [];
-  let i = 0;
-  for (; i < order.length; i++) {
-    const conditions = beyond[i] ?? [];
-    const remaining = beyond.slice(i + 1).reduce((n, c) => n + c.length, 0);
-    if (arms.length + conditions.length + (remaining > 0 ? 1 : 0) > MAX_ARMS) break;
-    const equalBefore = order.slice(0, i).map(same);
-    for (const condition of conditions) arms.push(all([...equalBefore, condition]));
-  }
-  if (i < order.length) arms.push(all([...order.slice(0, i).map(same), sql`(${rest(i)})`]));
-  return arms;
-}
-
-type PagedTable = SQLiteTable & { id: SQLiteColumn; deleted: SQLiteColumn };
-
-/**
- * Live rows only. A literal 0, not a bound parameter, so that SQLite can
- * always use the indexes declared `WHERE deleted = 0` (src/db/schema.ts).
- */
-export const isLive = (table: PagedTable): SQL => sql`${table.deleted} = 0`;
-
-const dialect = new SQLiteAsyncDialect();
-
-type Decoder = (row: Record<string, unknown>) => Record<string, unknown>;
-const decoders = new WeakMap<PagedTable, Decoder>();
-
-/**
- * A row as D1 returns it, decoded as drizzle decodes the table's rows. Lists
- * decode their rows here rather than through drizzle's result mapping, which
- * checks the class of every field of every row: for a page of 100 segments
- * that was a quarter of the request's CPU in the Worker (bench/README.md).
- */
-function decode<T extends PagedTable>(table: T, row: Record<string, unknown>): T["$inferSelect"] {
-  let decoder = decoders.get(table);
-  if (decoder === undefined) {
-    const columns = Object.entries(getTableColumns(table) as Record<string, SQLiteColumn>);
-    decoder = (raw) => {
-      const out: Record<string, unknown> = {};
-      for (const [key, column] of columns) {
-        const value = raw[column.name];
-        out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-      }
-      return out;
-    };
-    decoders.set(table, decoder);
-  }
-  return decoder(row) as T["$inferSelect"];
-}
-
-/** First-page SQL by table, order and filter shape (the filter's SQL without its values). */
-const firstPages = new Map<string, string>();
-const MAX_FIRST_PAGES = 500;
-
-/**
- * The SQL and values of a list's first page. Its SQL depends only on the
- * table, the order and the shape of the filter, so it is built by drizzle
- * once per shape and isolate: building it on every request took about a
- * sixth of a segment list's CPU (bench/README.md). The values are the
- * filter's, then the limit; a shape whose built values do not come in that
- * order is never cached.
- */
-function firstPage(
-  db: Database,
-  table: PagedTable,
-  filter: SQL | undefined,
-  order: readonly Ordering[],
-  limit: number,
-): { text: string; params: unknown[] } {
-  const where = filter === undefined ? undefined : dialect.sqlToQuery(filter);
-  const params = [...(where?.params ?? []), limit];
-  const key = `${getTableName(table)}|${order.map((o) => `${o.column.name} ${o.dir}`).join(",")}|${where?.sql ?? ""}`;
-  const cached = firstPages.get(key);
-  if (cached !== undefined) return { text: cached, params };
-  const built = db
-    .select()
-    .from(table)
-    .where(and(isLive(table), filter))
-    .orderBy(...order.map(({ column, dir }) => (dir === "asc" ? asc(column) : desc(column))))
-    .limit(limit)
-    .toSQL();
-  if (built.params.length === params.length && built.params.every((p, i) => p === params[i])) {
-    if (firstPages.size >= MAX_FIRST_PAGES) firstPages.clear();
-    firstPages.set(key, built.sql);
-  }
-  return { text: built.sql, params: built.params };
-}
-
-/**
- * One page of live rows of `table` that match `filter`, in the requested
- * order. The marker is looked up among all live rows of the table, whatever
- * the filters (upstream does the same).
- */
-export async function paginate<T extends PagedTable>(
-  db: Database,
-  table: T,
-  filter: SQL | undefined,
-  page: PageRequest,
-): Promise<T["$inferSelect"][]> {
-  // Upstream returns before looking at sort or marker when limit is 0.
-  if (page.limit === 0) return [];
-  const { order, invalidKey } = ordering(table, page);
-  const live = and(isLive(table), filter);
-  const markerRow = (marker: string) =>
-    sql`SELECT ${table.id} FROM ${table} WHERE ${table.id} = ${marker} AND ${isLive(table)}`;
-
-  if (invalidKey !== undefined) {
-    if (page.marker !== undefined && (await db.all(markerRow(page.marker))).length === 0) {
-      throw badRequest(messages.markerNotFound(page.marker));
-    }
-    throw badRequest(messages.invalidSortKey(invalidKey));
-  }
-  // drizzle's batch() cannot run a raw query with parameters (it binds them
-  // on a prepared statement a raw query does not have), so lists go to
-  // drizzle's D1 client directly.
-  const client = isolateClient;
-  if (page.marker === undefined) {
-    const { text, params } = firstPage(db, table, filter, order, page.limit);
-    const { results } = await client
-      .prepare(text)
-      .bind(...params)
-      .all<Record<string, unknown>>();
-    return results.map((row) => decode(table, row));
-  }
-
-  // One compound SELECT, one arm per condition of afterMarker over the same
-  // filtered rows, merged in the requested order: each arm is an ordered
-  // index seek and SQLite merges them without sorting. In each arm the
-  // marker row is the outer loop of a CROSS JOIN (one row, by rowid), so a
-  // condition on the marker alone (`m IS NULL`) is decided once, before any
-  // row of the page is read, and the marker's values bound the inner seek.
-  // The marker row and the filtered rows are CTEs, so the marker and the
-  // filter values are bound once whatever the number of arms (D1 binds at
-  // most 100 values); NOT MATERIALIZED inlines them into each arm, where
-  // SQLite can use the indexes (materialized, they would be copied first).
-  const arms = afterMarker(order).map(
-    (condition) => sql`SELECT "page".* FROM "marker" CROSS JOIN "page" WHERE ${condition}`,
-  );
-  const orderBy = order.map(({ column, dir }) => sql`${sql.identifier(column.name)} ${sql.raw(dir.toUpperCase())}`);
-  const query = sql`WITH "marker" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${table.id} = ${page.marker} AND ${isLive(table)}),
-    "page" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${live})
-    ${sql.join(arms, sql` UNION ALL `)} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${page.limit}`;
-  // Both statements in one batch: one round trip.
-  const statement = (q: SQL) => {
-    const { sql: text, params } = dialect.sqlToQuery(q);
-    return client.prepare(text).bind(...params);
-  };
-  const [found, rows] = await client.batch<Record<string, unknown>>([
-    statement(markerRow(page.marker)),
-    statement(query),
-  ]);
-  if ((found?.results.length ?? 0) === 0) throw badRequest(messages.markerNotFound(page.marker));
-  return (rows?.results ?? []).map((row) => decode(table, row));
+/** A page's rows, or upstream's 400 for what the client sent. */
+export function pageRows<T>(page: T[] | PageRefusal): T[] {
+  if (Array.isArray(page)) return page;
+  throw pageFault(page);
 }

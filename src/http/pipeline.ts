@@ -1,6 +1,9 @@
 import type { MiddlewareHandler } from "hono";
-import { db, withSession } from "../db/client";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { database } from "../db/database";
 import { clientBookmark, RequestSession } from "../db/session";
+import { logFor } from "../log";
 import type { AppEnv } from "./context";
 import { Fault, messages } from "./faults";
 import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
@@ -8,20 +11,27 @@ import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
 // The middleware of upstream's v1 pipeline that runs for every /v1 path,
 // routed or not (spec §1.1), in front of authentication.
 
-/** oslo's request_id: every /v1 response carries x-openstack-request-id. */
-export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  c.res.headers.set("x-openstack-request-id", `req-${crypto.randomUUID()}`);
-};
+/**
+ * oslo's request_id: every /v1 response carries x-openstack-request-id,
+ * `req-<uuid>`, and every log line of the request names it. Hono's
+ * requestId makes the id; it is set on the response here, after the
+ * handler, so that responses built whole (413, 401) carry it too. oslo
+ * never takes a client's id as its own, so no incoming header is read.
+ */
+export const requestIds: MiddlewareHandler<AppEnv>[] = [
+  requestId({ headerName: "", generator: () => `req-${crypto.randomUUID()}` }),
+  async (c, next) => {
+    c.set("log", logFor(c.var.requestId));
+    await next();
+    c.res.headers.set("x-openstack-request-id", c.var.requestId);
+  },
+];
 
-/** oslo's sizelimit: a declared body over the limit is refused at once. */
-export const sizeLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (Number(c.req.header("content-length") ?? 0) > MAX_REQUEST_BODY_SIZE) {
-    c.res = requestTooLarge();
-    return;
-  }
-  await next();
-};
+/**
+ * oslo's sizelimit: a body over the limit is refused, whether its
+ * Content-Length says so at once or it only turns out longer when read.
+ */
+export const sizeLimit = bodyLimit({ maxSize: MAX_REQUEST_BODY_SIZE, onError: () => requestTooLarge() });
 
 /**
  * A response header of ours, not upstream Masakari's (OpenStack clients
@@ -33,8 +43,8 @@ export const sizeLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**
- * One D1 session per request (D1's Sessions API), on which the isolate's
- * drizzle instance runs every query of the request.
+ * The request's database, `c.var.db`: drizzle on one D1 session (D1's
+ * Sessions API) that runs every query of the request.
  *
  * A GET starts from the bookmark the client sent, or anywhere
  * (`first-unconstrained`: the nearest replica) without one. Every other
@@ -50,12 +60,13 @@ export const BOOKMARK_HEADER = "x-d1-bookmark";
  * carries the session's bookmark in x-d1-bookmark.
  */
 export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const warn = (message: string, error: unknown) => c.var.log.warn(message, error);
   const session =
     c.req.method === "GET"
-      ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)))
-      : new RequestSession(c.env.DB, "first-primary");
-  c.set("db", db);
-  await withSession(session, next);
+      ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)), warn)
+      : new RequestSession(c.env.DB, "first-primary", null, warn);
+  c.set("db", database(session));
+  await next();
   const bookmark = session.bookmark();
   if (bookmark !== null) c.res.headers.set(BOOKMARK_HEADER, bookmark);
 };

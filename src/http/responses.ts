@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
+import { pythonJson } from "../python";
 import type { AppEnv } from "./context";
 import { Fault, faultName, messages } from "./faults";
 import { versionHeaders } from "./microversion";
-import { pythonJson } from "./python";
 
 /** A JSON success body, written as upstream's json.dumps writes it. */
 export function reply(c: Context, status: ContentfulStatusCode, body: unknown): Response {
@@ -35,9 +35,9 @@ export function faultResponse(
   return c.body(body, status as ContentfulStatusCode, headers);
 }
 
-/** The app's error handler: faults as faults, anything else as a 500. */
+/** The app's error handler: faults as faults, anything else as a 500, logged with its request id. */
 export function renderError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof Fault) return faultResponse(c, error.status, error.message, error.headers);
-  console.error(`${c.req.method} ${c.req.path} failed:`, error);
+  (c.var.log ?? console).error(`${c.req.method} ${c.req.path} failed:`, error);
   return faultResponse(c, 500, messages.serverError);
 }

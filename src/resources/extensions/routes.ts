@@ -1,10 +1,9 @@
-import { Hono } from "hono";
-import { authorize, credentials, ownTarget } from "../../http/auth";
-import type { AppEnv, RequestContext } from "../../http/context";
+import { credentials, ownTarget } from "../../http/auth";
+import type { RequestContext } from "../../http/context";
 import { messages, notFound } from "../../http/faults";
-import { discoverable, type Policy, policies } from "../../http/policy";
-import { notAllowed, prepare } from "../../http/request";
 import { reply } from "../../http/responses";
+import { type Route, refused, route } from "../../http/route";
+import { discoverable, type Policy, policies } from "../../policy";
 
 // The loaded API extensions of upstream master, sorted by alias (spec §8).
 // 14.0.2 has no vmoves.
@@ -24,20 +23,28 @@ function visible(policy: Policy, context: RequestContext): Extension[] {
   return EXTENSIONS.filter((e) => policy.allows(discoverable(e.alias), credentials(context), ownTarget(context)));
 }
 
-export const extensions = new Hono<AppEnv>();
+export const extensionRoutes: Route[] = [
+  refused("POST", "/extensions", "create"),
+  refused("GET", "/extensions/new", "new"),
+  refused("GET", "/extensions/:alias/edit", "edit"),
+  refused("PUT", "/extensions/:alias", "update"),
+  refused("DELETE", "/extensions/:alias", "delete"),
 
-extensions.post("/extensions", notAllowed("create"));
-extensions.get("/extensions/new", notAllowed("new"));
-extensions.get("/extensions/:alias/edit", notAllowed("edit"));
-extensions.put("/extensions/:alias", notAllowed("update"));
-extensions.delete("/extensions/:alias", notAllowed("delete"));
+  route({
+    method: "GET",
+    path: "/extensions",
+    policy: policies.extensions.index,
+    handler: (c) => reply(c, 200, { extensions: visible(c.var.config.policy, c.var.context) }),
+  }),
 
-extensions.get("/extensions", prepare, authorize(policies.extensions.index), (c) =>
-  reply(c, 200, { extensions: visible(c.get("config").policy, c.get("context")) }),
-);
-
-extensions.get("/extensions/:alias", prepare, authorize(policies.extensions.detail), (c) => {
-  const extension = visible(c.get("config").policy, c.get("context")).find((e) => e.alias === c.req.param("alias"));
-  if (!extension) throw notFound(messages.resourceNotFound);
-  return reply(c, 200, { extension });
-});
+  route({
+    method: "GET",
+    path: "/extensions/:alias",
+    policy: policies.extensions.detail,
+    handler: (c) => {
+      const extension = visible(c.var.config.policy, c.var.context).find((e) => e.alias === c.req.param("alias"));
+      if (!extension) throw notFound(messages.resourceNotFound);
+      return reply(c, 200, { extension });
+    },
+  }),
+];

@@ -1,4 +1,4 @@
-import { badRequest, Fault, messages } from "../../http/faults";
+import { Nova, NovaError } from "../../openstack/nova";
 
 // Hosts must be nova-compute hosts. Upstream asks Nova on every host create
 // and rename; we ask only when a compute endpoint is configured (D10), with
@@ -10,26 +10,22 @@ export interface ComputeCheck {
   readonly timeoutMs: number;
 }
 
-interface NovaServices {
-  services?: { host?: unknown }[];
-}
+/** Why a name could not be checked: Nova failed or did not answer in time. */
+export type ComputeUnavailable = { readonly unavailable: string };
 
-/** 400 unless Nova knows a nova-compute service on host `name` (exact case). */
-export async function assertComputeService(name: string, check: ComputeCheck): Promise<void> {
-  if (!check.novaUrl) return;
-  const url = new URL(`${check.novaUrl.replace(/\/+$/, "")}/os-services`);
-  url.searchParams.set("binary", "nova-compute");
-  url.searchParams.set("host", name);
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (check.authToken) headers["X-Auth-Token"] = check.authToken;
-  let response: Response;
+/**
+ * Whether Nova knows a nova-compute service on host `name` (exact case);
+ * true without asking when no compute endpoint is configured.
+ */
+export async function isComputeHost(name: string, check: ComputeCheck): Promise<boolean | ComputeUnavailable> {
+  const { novaUrl, authToken, timeoutMs } = check;
+  if (!novaUrl) return true;
+  const nova = new Nova({ endpoint: async () => novaUrl, token: async () => authToken, timeoutMs });
   try {
-    response = await fetch(url, { headers, signal: AbortSignal.timeout(check.timeoutMs) });
-  } catch {
-    throw new Fault(503, messages.computeUnavailable(`no answer within ${check.timeoutMs} ms`));
+    const services = await nova.services(name, "nova-compute");
+    return services.some((service) => service?.host === name);
+  } catch (error) {
+    if (!(error instanceof NovaError)) throw error;
+    return { unavailable: error.status === undefined ? error.message : `Nova answered ${error.status}` };
   }
-  if (!response.ok) throw new Fault(503, messages.computeUnavailable(`Nova answered ${response.status}`));
-  const body = (await response.json().catch(() => ({}))) as NovaServices;
-  const known = Array.isArray(body.services) && body.services.some((service) => service?.host === name);
-  if (!known) throw badRequest(messages.computeServiceNotFound(name));
 }

@@ -1,99 +1,132 @@
-import { type Context, Hono } from "hono";
-import { authorize } from "../../http/auth";
+import type { Context } from "hono";
 import type { AppEnv } from "../../http/context";
-import { conflict, messages, notFound } from "../../http/faults";
+import { badRequest, conflict, Fault, messages, notFound } from "../../http/faults";
 import { booleanFilter } from "../../http/filters";
-import { lastParam, pageRequest } from "../../http/paging";
-import { policies } from "../../http/policy";
-import { notAllowed, prepare } from "../../http/request";
+import { lastParam, pageRequest, pageRows } from "../../http/paging";
 import { noContent, reply } from "../../http/responses";
-import { bodyValidator, isUuidLike } from "../../http/validation";
+import { type Route, refused, route } from "../../http/route";
+import { policies } from "../../policy";
+import { isUuidLike } from "../../validation/json-schema";
 import { findSegment } from "../segments/store";
-import { assertComputeService } from "./compute";
+import { isComputeHost } from "./compute";
 import { hostSchemas } from "./schemas";
 import { createHost, deleteHost, findHost, type HostFilters, isSegmentInUse, listHosts, updateHost } from "./store";
 import { hostView } from "./view";
 
-export const hosts = new Hono<AppEnv>();
 const HOSTS = "/segments/:segment_id/hosts";
 
 const computeCheck = (c: Context<AppEnv>) => ({
-  novaUrl: c.get("config").novaUrl,
-  authToken: c.get("context").authToken,
-  timeoutMs: c.get("config").novaTimeoutMs,
+  novaUrl: c.var.config.novaUrl,
+  authToken: c.var.context.authToken,
+  timeoutMs: c.var.config.novaTimeoutMs,
 });
 
-hosts.get(`${HOSTS}/new`, notAllowed("new"));
-hosts.get(`${HOSTS}/:id/edit`, notAllowed("edit"));
+/** 400 unless Nova knows a nova-compute host `name` (D10); 503 when Nova cannot say. */
+async function assertComputeHost(c: Context<AppEnv>, name: string): Promise<void> {
+  const known = await isComputeHost(name, computeCheck(c));
+  if (typeof known === "object") throw new Fault(503, messages.computeUnavailable(known.unavailable));
+  if (!known) throw badRequest(messages.computeServiceNotFound(name));
+}
 
-hosts.get(HOSTS, prepare, authorize(policies.hosts.index), async (c) => {
-  const query = new URL(c.req.url).searchParams;
-  const page = pageRequest(query, c.get("config").maxLimit);
-  const segmentId = c.req.param("segment_id");
-  const segment = await findSegment(c.get("db"), segmentId);
-  if (!segment) throw notFound(messages.segmentNotFound(segmentId));
-  // `name` and `control_attributes` are accepted and ignored, as upstream.
-  const filters: HostFilters = {};
-  const type = lastParam(query, "type");
-  if (type !== undefined) filters.type = type;
-  for (const flag of ["on_maintenance", "reserved"] as const) {
-    const value = lastParam(query, flag);
-    if (value !== undefined) filters[flag] = booleanFilter(flag, value);
-  }
-  const rows = await listHosts(c.get("db"), segment.uuid, filters, page);
-  return reply(c, 200, { hosts: rows.map((host) => hostView(host, segment)) });
-});
+export const hostRoutes: Route[] = [
+  refused("GET", `${HOSTS}/new`, "new"),
+  refused("GET", `${HOSTS}/:id/edit`, "edit"),
 
-hosts.post(HOSTS, prepare, bodyValidator(hostSchemas.create), authorize(policies.hosts.create), async (c) => {
-  const segmentId = c.req.param("segment_id");
-  const { host } = c.req.valid("json");
-  const db = c.get("db");
-  const check = computeCheck(c);
-  // Upstream answers 404 for the segment before it asks Nova; only when
-  // Nova will be asked is the segment read first. The guarded insert checks
-  // it again either way.
-  if (check.novaUrl) {
-    if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
-    await assertComputeService(host.name, check);
-  }
-  const result = await createHost(db, segmentId, host);
-  if (result === "not-found") throw notFound(messages.segmentNotFound(segmentId));
-  if (result === "name-taken") throw conflict(messages.hostNameExists(host.name));
-  return reply(c, 201, { host: hostView(result.host, result.segment) });
-});
+  route({
+    method: "GET",
+    path: HOSTS,
+    policy: policies.hosts.index,
+    handler: async (c) => {
+      const query = new URL(c.req.url).searchParams;
+      const page = pageRequest(query, c.var.config.maxLimit);
+      const segmentId = c.req.param("segment_id") ?? "";
+      const segment = await findSegment(c.var.db, segmentId);
+      if (!segment) throw notFound(messages.segmentNotFound(segmentId));
+      // `name` and `control_attributes` are accepted and ignored, as upstream.
+      const filters: HostFilters = {};
+      const type = lastParam(query, "type");
+      if (type !== undefined) filters.type = type;
+      for (const flag of ["on_maintenance", "reserved"] as const) {
+        const value = lastParam(query, flag);
+        if (value !== undefined) filters[flag] = booleanFilter(flag, value);
+      }
+      const rows = pageRows(await listHosts(c.var.db, segment.uuid, filters, page));
+      return reply(c, 200, { hosts: rows.map((host) => hostView(host, segment)) });
+    },
+  }),
 
-hosts.get(`${HOSTS}/:id`, prepare, authorize(policies.hosts.detail), async (c) => {
-  const { segment_id: segmentId, id } = c.req.param();
-  if (!isUuidLike(id)) throw notFound(messages.hostIdNotFound(id));
-  const found = await findHost(c.get("db"), segmentId, id);
-  if (!found) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-  return reply(c, 200, { host: hostView(found.host, found.segment) });
-});
+  route({
+    method: "POST",
+    path: HOSTS,
+    policy: policies.hosts.create,
+    body: { "1.0": hostSchemas.create },
+    handler: async (c, { host }) => {
+      const segmentId = c.req.param("segment_id") ?? "";
+      const db = c.var.db;
+      // Upstream answers 404 for the segment before it asks Nova; only when
+      // Nova will be asked is the segment read first. The guarded insert
+      // checks it again either way.
+      if (c.var.config.novaUrl) {
+        if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
+        await assertComputeHost(c, host.name);
+      }
+      const result = await createHost(db, segmentId, host);
+      if (result === "not-found") throw notFound(messages.segmentNotFound(segmentId));
+      if (result === "name-taken") throw conflict(messages.hostNameExists(host.name));
+      return reply(c, 201, { host: hostView(result.host, result.segment) });
+    },
+  }),
 
-hosts.put(`${HOSTS}/:id`, prepare, bodyValidator(hostSchemas.update), authorize(policies.hosts.update), async (c) => {
-  const { segment_id: segmentId, id } = c.req.param();
-  const { host: changes } = c.req.valid("json");
-  const db = c.get("db");
-  const check = computeCheck(c);
-  // Upstream answers 404, then in-use 409, before it asks Nova about a new
-  // name; only when Nova will be asked do we read that state first. The
-  // guarded write checks it again either way.
-  if (changes.name !== undefined && check.novaUrl) {
-    if (!(await findHost(db, segmentId, id))) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-    if (await isSegmentInUse(db, segmentId)) throw conflict(messages.hostInUseUpdate(id));
-    await assertComputeService(changes.name, check);
-  }
-  const result = await updateHost(db, segmentId, id, changes);
-  if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-  if (result === "in-use") throw conflict(messages.hostInUseUpdate(id));
-  if (result === "name-taken") throw conflict(messages.hostNameExists(changes.name ?? ""));
-  return reply(c, 200, { host: hostView(result.host, result.segment) });
-});
+  route({
+    method: "GET",
+    path: `${HOSTS}/:id`,
+    policy: policies.hosts.detail,
+    handler: async (c) => {
+      const segmentId = c.req.param("segment_id") ?? "";
+      const id = c.req.param("id") ?? "";
+      if (!isUuidLike(id)) throw notFound(messages.hostIdNotFound(id));
+      const found = await findHost(c.var.db, segmentId, id);
+      if (!found) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
+      return reply(c, 200, { host: hostView(found.host, found.segment) });
+    },
+  }),
 
-hosts.delete(`${HOSTS}/:id`, prepare, authorize(policies.hosts.delete), async (c) => {
-  const { segment_id: segmentId, id } = c.req.param();
-  const result = await deleteHost(c.get("db"), segmentId, id);
-  if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-  if (result === "in-use") throw conflict(messages.hostInUseDelete(id));
-  return noContent(c);
-});
+  route({
+    method: "PUT",
+    path: `${HOSTS}/:id`,
+    policy: policies.hosts.update,
+    body: { "1.0": hostSchemas.update },
+    handler: async (c, { host: changes }) => {
+      const segmentId = c.req.param("segment_id") ?? "";
+      const id = c.req.param("id") ?? "";
+      const db = c.var.db;
+      // Upstream answers 404, then in-use 409, before it asks Nova about a
+      // new name; only when Nova will be asked do we read that state first.
+      // The guarded write checks it again either way.
+      if (changes.name !== undefined && c.var.config.novaUrl) {
+        if (!(await findHost(db, segmentId, id))) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
+        if (await isSegmentInUse(db, segmentId)) throw conflict(messages.hostInUseUpdate(id));
+        await assertComputeHost(c, changes.name);
+      }
+      const result = await updateHost(db, segmentId, id, changes);
+      if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
+      if (result === "in-use") throw conflict(messages.hostInUseUpdate(id));
+      if (result === "name-taken") throw conflict(messages.hostNameExists(changes.name ?? ""));
+      return reply(c, 200, { host: hostView(result.host, result.segment) });
+    },
+  }),
+
+  route({
+    method: "DELETE",
+    path: `${HOSTS}/:id`,
+    policy: policies.hosts.delete,
+    handler: async (c) => {
+      const segmentId = c.req.param("segment_id") ?? "";
+      const id = c.req.param("id") ?? "";
+      const result = await deleteHost(c.var.db, segmentId, id);
+      if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
+      if (result === "in-use") throw conflict(messages.hostInUseDelete(id));
+      return noContent(c);
+    },
+  }),
+];

@@ -1,5 +1,5 @@
-import { boolean, description, hostType, name } from "../../http/parameter-types";
-import { jsonObject, refuseNull } from "../../http/validation";
+import { jsonObject, refuseNull } from "../../validation/json-schema";
+import { boolean, description, hostType, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/hosts.py. Booleans convert strictly on
 // create and update alike (spec §5.2).

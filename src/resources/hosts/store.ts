@@ -1,11 +1,11 @@
 import { and, eq, not, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { insertSelection, nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
-import { batch, once, param } from "../../db/prepared";
+import { type PageRefusal, type PageRequest, paginate } from "../../db/paging";
 import { type HostRow, hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
-import { type PageRequest, paginate } from "../../http/paging";
+import { param, Statement } from "../../db/statements";
 import { segmentInUse } from "../segments/in-use";
 import type { HostFields } from "./schemas";
 
@@ -24,7 +24,7 @@ export function listHosts(
   segmentUuid: string,
   filters: HostFilters,
   page: PageRequest,
-): Promise<HostRow[]> {
+): Promise<HostRow[] | PageRefusal> {
   const conditions: SQL[] = [eq(hosts.failover_segment_id, segmentUuid)];
   if (filters.type !== undefined) conditions.push(eq(hosts.type, filters.type));
   if (filters.on_maintenance !== undefined) conditions.push(eq(hosts.on_maintenance, filters.on_maintenance));
@@ -57,34 +57,38 @@ export async function isSegmentInUse(db: Database, segmentUuid: string): Promise
 
 const liveSegmentParam = and(eq(segments.uuid, sql.placeholder("segment")), eq(segments.deleted, 0));
 
-const insertHost = once((db: Database) =>
-  db
-    .insert(hosts)
-    .select(
-      (qb) =>
-        qb
-          .select(
-            insertSelection(hosts, {
-              created_at: param("created_at"),
-              deleted: 0,
-              uuid: param("uuid"),
-              name: param("name"),
-              reserved: param("reserved"),
-              type: param("type"),
-              control_attributes: param("control_attributes"),
-              failover_segment_id: segments.uuid,
-              on_maintenance: param("on_maintenance"),
-            }),
-          )
-          .from(segments)
-          .where(liveSegmentParam) as never,
-    )
-    .onConflictDoNothing({ target: [hosts.name, hosts.deleted] })
-    .returning()
-    .prepare(),
+const insertHost = new Statement<HostRow>(
+  (db) =>
+    db
+      .insert(hosts)
+      .select(
+        (qb) =>
+          qb
+            .select(
+              insertSelection(hosts, {
+                created_at: param("created_at"),
+                deleted: 0,
+                uuid: param("uuid"),
+                name: param("name"),
+                reserved: param("reserved"),
+                type: param("type"),
+                control_attributes: param("control_attributes"),
+                failover_segment_id: segments.uuid,
+                on_maintenance: param("on_maintenance"),
+              }),
+            )
+            .from(segments)
+            .where(liveSegmentParam) as never,
+      )
+      .onConflictDoNothing({ target: [hosts.name, hosts.deleted] })
+      .returning(),
+  hosts,
 );
 
-const selectLiveSegment = once((db: Database) => db.select().from(segments).where(liveSegmentParam).prepare());
+const selectLiveSegment = new Statement<SegmentRow>(
+  (db) => db.select().from(segments).where(liveSegmentParam),
+  segments,
+);
 
 /**
  * Inserts a host in a live segment unless a live host anywhere has its
@@ -97,24 +101,22 @@ export async function createHost(
   segmentUuid: string,
   fields: Required<Pick<HostFields, "name" | "type" | "control_attributes">> & HostFields,
 ): Promise<{ host: HostRow; segment: SegmentRow } | Exclude<Refusal, "in-use">> {
-  const [inserted, segment] = await batch(
-    [
-      insertHost(db),
-      {
-        segment: segmentUuid,
-        created_at: nowSeconds(),
-        uuid: crypto.randomUUID(),
-        name: fields.name,
-        reserved: Number(fields.reserved ?? false),
-        type: fields.type,
-        control_attributes: fields.control_attributes,
-        on_maintenance: Number(fields.on_maintenance ?? false),
-      },
-    ],
-    [selectLiveSegment(db), { segment: segmentUuid }],
-  );
-  const [host] = inserted;
-  const [owner] = segment;
+  const [inserted, segment] = await db.$client.batch([
+    insertHost.bind(db, {
+      segment: segmentUuid,
+      created_at: nowSeconds(),
+      uuid: crypto.randomUUID(),
+      name: fields.name,
+      reserved: Number(fields.reserved ?? false),
+      type: fields.type,
+      control_attributes: fields.control_attributes,
+      on_maintenance: Number(fields.on_maintenance ?? false),
+    }),
+    selectLiveSegment.bind(db, { segment: segmentUuid }),
+  ]);
+  // One batch: one round trip, one implicit transaction.
+  const [host] = insertHost.rows(inserted);
+  const [owner] = selectLiveSegment.rows(segment);
   if (!owner) return "not-found";
   return host ? { host, segment: owner } : "name-taken";
 }

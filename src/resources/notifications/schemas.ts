@@ -1,6 +1,6 @@
 import type * as z from "zod";
-import { hostname } from "../../http/parameter-types";
-import { jsonEnum, jsonObject, jsonString, pattern } from "../../http/validation";
+import { jsonEnum, jsonObject, jsonString, pattern } from "../../validation/json-schema";
+import { hostname } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/notifications.py and payload.py.
 

@@ -1,12 +1,12 @@
 import { type AnyColumn, and, eq, exists, gte, not, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { addSeconds, formatDb, nowSeconds, type UtcDateTime } from "../../datetime";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { insertSelection } from "../../db/guards";
-import { batch, once, param } from "../../db/prepared";
-import { hosts, type NotificationRow, notifications } from "../../db/schema";
-import { type PageRequest, paginate } from "../../http/paging";
-import { pythonJson } from "../../http/python";
+import { type PageRefusal, type PageRequest, paginate } from "../../db/paging";
+import { type HostRow, hosts, type NotificationRow, notifications } from "../../db/schema";
+import { param, Statement } from "../../db/statements";
+import { pythonJson } from "../../python";
 
 export interface NotificationFilters {
   status?: string;
@@ -19,7 +19,7 @@ export function listNotifications(
   db: Database,
   filters: NotificationFilters,
   page: PageRequest,
-): Promise<NotificationRow[]> {
+): Promise<NotificationRow[] | PageRefusal> {
   const conditions: SQL[] = [];
   if (filters.status !== undefined) conditions.push(sql`${notifications.status} = ${filters.status}`);
   if (filters.source_host_uuid !== undefined)
@@ -31,16 +31,18 @@ export function listNotifications(
   return paginate(db, notifications, and(...conditions), page);
 }
 
-const selectNotification = once((db: Database) =>
-  db
-    .select()
-    .from(notifications)
-    .where(and(eq(notifications.notification_uuid, sql.placeholder("uuid")), eq(notifications.deleted, 0)))
-    .prepare(),
+const selectNotification = new Statement<NotificationRow>(
+  (db) =>
+    db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.notification_uuid, sql.placeholder("uuid")), eq(notifications.deleted, 0))),
+  notifications,
 );
 
-export async function findNotification(db: Database, uuid: string): Promise<NotificationRow | undefined> {
-  return selectNotification(db).get({ uuid });
+/** A live notification by uuid. */
+export function findNotification(db: Database, uuid: string): Promise<NotificationRow | undefined> {
+  return selectNotification.get(db, { uuid });
 }
 
 export interface NewNotification {
@@ -71,7 +73,7 @@ function samePayload(column: AnyColumn, payload: SQL, keys: SQL): SQL {
 
 const liveHostNamed = and(eq(hosts.name, sql.placeholder("hostname")), eq(hosts.deleted, 0));
 
-const insertNotification = once((db: Database) => {
+const insertNotification = new Statement<NotificationRow>((db) => {
   const values = insertSelection(notifications, {
     created_at: param("created_at"),
     deleted: 0,
@@ -107,12 +109,13 @@ const insertNotification = once((db: Database) => {
           .from(hosts)
           .where(and(liveHostNamed, sql`coalesce(${hosts.on_maintenance}, 0) = 0`, not(duplicate))) as never,
     )
-    .returning()
-    .prepare();
-});
+    .returning();
+}, notifications);
 
-const selectHostMaintenance = once((db: Database) =>
-  db.select({ onMaintenance: hosts.on_maintenance }).from(hosts).where(liveHostNamed).prepare(),
+const maintenance = { onMaintenance: hosts.on_maintenance };
+const selectHostMaintenance = new Statement<{ onMaintenance: HostRow["on_maintenance"] }>(
+  (db) => db.select(maintenance).from(hosts).where(liveHostNamed),
+  maintenance,
 );
 
 /**
@@ -132,27 +135,24 @@ export async function createNotification(
   duplicateInterval: number,
 ): Promise<NotificationRow | Refusal> {
   const host = { hostname: notification.hostname };
-  const [inserted, found] = await batch(
-    [
-      insertNotification(db),
-      {
-        ...host,
-        created_at: nowSeconds(),
-        notification_uuid: crypto.randomUUID(),
-        generated_time: formatDb(notification.generatedTime),
-        type: notification.type,
-        // Stored as upstream's json.dumps writes it, so rows move both ways (D11).
-        payload: pythonJson(notification.payload),
-        payload_json: JSON.stringify(notification.payload),
-        payload_keys: Object.keys(notification.payload).length,
-        threshold: formatDb(addSeconds(notification.generatedTime, -duplicateInterval)),
-      },
-    ],
-    [selectHostMaintenance(db), host],
-  );
-  const [row] = inserted;
+  const [inserted, found] = await db.$client.batch([
+    insertNotification.bind(db, {
+      ...host,
+      created_at: nowSeconds(),
+      notification_uuid: crypto.randomUUID(),
+      generated_time: formatDb(notification.generatedTime),
+      type: notification.type,
+      // Stored as upstream's json.dumps writes it, so rows move both ways (D11).
+      payload: pythonJson(notification.payload),
+      payload_json: JSON.stringify(notification.payload),
+      payload_keys: Object.keys(notification.payload).length,
+      threshold: formatDb(addSeconds(notification.generatedTime, -duplicateInterval)),
+    }),
+    selectHostMaintenance.bind(db, host),
+  ]);
+  const [row] = insertNotification.rows(inserted);
   if (row) return row;
-  const [source] = found;
+  const [source] = selectHostMaintenance.rows(found);
   if (!source) return "host-not-found";
   return source.onMaintenance ? "host-on-maintenance" : "duplicate";
 }

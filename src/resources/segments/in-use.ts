@@ -1,6 +1,6 @@
 import { and, eq, exists, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { hosts, IN_USE_STATUSES, notifications } from "../../db/schema";
 
 const sourceHost = alias(hosts, "source_host");

@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import { RECOVERY_METHODS } from "../../db/schema";
-import { boolean, description, name } from "../../http/parameter-types";
-import { jsonEnum, jsonObject } from "../../http/validation";
+import { jsonEnum, jsonObject } from "../../validation/json-schema";
+import { boolean, description, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/segments.py. `enabled` is accepted in
 // bodies from microversion 1.2 (spec §2); before that it is an unexpected

@@ -1,11 +1,11 @@
 import { and, eq, not, notExists, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { formatDb, now, nowSeconds } from "../../datetime";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { nameFree, type Refusal, refusal, updatedAtIfChanged } from "../../db/guards";
-import { once, param } from "../../db/prepared";
+import { type PageRefusal, type PageRequest, paginate } from "../../db/paging";
 import { hosts, type SegmentRow, failoverSegments as segments } from "../../db/schema";
-import { type PageRequest, paginate } from "../../http/paging";
+import { param, Statement } from "../../db/statements";
 import { segmentInUse } from "./in-use";
 import type { SegmentFields } from "./schemas";
 
@@ -17,7 +17,11 @@ export interface SegmentFilters {
   enabled?: boolean;
 }
 
-export function listSegments(db: Database, filters: SegmentFilters, page: PageRequest): Promise<SegmentRow[]> {
+export function listSegments(
+  db: Database,
+  filters: SegmentFilters,
+  page: PageRequest,
+): Promise<SegmentRow[] | PageRefusal> {
   const conditions: SQL[] = [];
   if (filters.recovery_method !== undefined)
     conditions.push(sql`${segments.recovery_method} = ${filters.recovery_method}`);
@@ -26,16 +30,18 @@ export function listSegments(db: Database, filters: SegmentFilters, page: PageRe
   return paginate(db, segments, and(...conditions), page);
 }
 
-const selectSegment = once((db: Database) =>
-  db
-    .select()
-    .from(segments)
-    .where(and(eq(segments.uuid, sql.placeholder("uuid")), eq(segments.deleted, 0)))
-    .prepare(),
+const selectSegment = new Statement<SegmentRow>(
+  (db) =>
+    db
+      .select()
+      .from(segments)
+      .where(and(eq(segments.uuid, sql.placeholder("uuid")), eq(segments.deleted, 0))),
+  segments,
 );
 
-export async function findSegment(db: Database, uuid: string): Promise<SegmentRow | undefined> {
-  return selectSegment(db).get({ uuid });
+/** A live segment by uuid. */
+export function findSegment(db: Database, uuid: string): Promise<SegmentRow | undefined> {
+  return selectSegment.get(db, { uuid });
 }
 
 /**
@@ -47,7 +53,7 @@ export async function createSegment(
   db: Database,
   fields: Required<Pick<SegmentFields, "name" | "recovery_method" | "service_type">> & SegmentFields,
 ): Promise<SegmentRow | undefined> {
-  const [row] = await insertSegment(db).all({
+  return insertSegment.get(db, {
     created_at: nowSeconds(),
     uuid: crypto.randomUUID(),
     name: fields.name,
@@ -56,24 +62,24 @@ export async function createSegment(
     recovery_method: fields.recovery_method,
     enabled: fields.enabled ?? true,
   });
-  return row;
 }
 
-const insertSegment = once((db: Database) =>
-  db
-    .insert(segments)
-    .values({
-      created_at: param("created_at"),
-      uuid: param("uuid"),
-      name: param("name"),
-      service_type: param("service_type"),
-      description: param("description"),
-      recovery_method: param("recovery_method"),
-      enabled: sql.placeholder("enabled"),
-    })
-    .onConflictDoNothing({ target: [segments.name, segments.deleted] })
-    .returning()
-    .prepare(),
+const insertSegment = new Statement<SegmentRow>(
+  (db) =>
+    db
+      .insert(segments)
+      .values({
+        created_at: param("created_at"),
+        uuid: param("uuid"),
+        name: param("name"),
+        service_type: param("service_type"),
+        description: param("description"),
+        recovery_method: param("recovery_method"),
+        enabled: sql.placeholder("enabled"),
+      })
+      .onConflictDoNothing({ target: [segments.name, segments.deleted] })
+      .returning(),
+  segments,
 );
 
 /** The segment as the guarded write found it, read in the same batch. */

@@ -1,12 +1,11 @@
-import { type Context, Hono } from "hono";
-import { authorize } from "../../http/auth";
+import type { Context } from "hono";
 import type { AppEnv } from "../../http/context";
 import { badRequest, messages, notFound } from "../../http/faults";
-import { lastParam, pageRequest } from "../../http/paging";
-import { policies } from "../../http/policy";
-import { notAllowed, prepare } from "../../http/request";
+import { lastParam, pageRequest, pageRows } from "../../http/paging";
 import { reply } from "../../http/responses";
-import { isUuidLike } from "../../http/validation";
+import { type Route, refused, route } from "../../http/route";
+import { policies } from "../../policy";
+import { isUuidLike } from "../../validation/json-schema";
 import { findNotification } from "../notifications/store";
 import { findVmove, listVmoves, type VmoveFilters } from "./store";
 import { vmoveView } from "./view";
@@ -14,14 +13,7 @@ import { vmoveView } from "./view";
 // VM moves of a COMPUTE_HOST notification (upstream master, spec §7). Not
 // gated by microversion: 1.3 only documented them.
 
-export const vmoves = new Hono<AppEnv>();
 const VMOVES = "/notifications/:notification_id/vmoves";
-
-vmoves.post(VMOVES, notAllowed("create"));
-vmoves.get(`${VMOVES}/new`, notAllowed("new"));
-vmoves.get(`${VMOVES}/:id/edit`, notAllowed("edit"));
-vmoves.put(`${VMOVES}/:id`, notAllowed("update"));
-vmoves.delete(`${VMOVES}/:id`, notAllowed("delete"));
 
 /**
  * The notification in the URL, which must exist (404) and be a
@@ -30,29 +22,47 @@ vmoves.delete(`${VMOVES}/:id`, notAllowed("delete"));
  */
 async function hostNotification(c: Context<AppEnv>): Promise<string> {
   const id = c.req.param("notification_id") ?? "";
-  const notification = await findNotification(c.get("db"), id);
+  const notification = await findNotification(c.var.db, id);
   if (!notification) throw notFound(messages.notificationNotFound(id));
   if (notification.type !== "COMPUTE_HOST") throw badRequest(messages.notificationWithoutVmoves(id));
   return notification.notification_uuid;
 }
 
-vmoves.get(VMOVES, prepare, authorize(policies.vmoves.index), async (c) => {
-  const query = new URL(c.req.url).searchParams;
-  const page = pageRequest(query, c.get("config").maxLimit);
-  const notificationUuid = await hostNotification(c);
-  const filters: VmoveFilters = {};
-  for (const key of ["status", "type"] as const) {
-    const value = lastParam(query, key);
-    if (value !== undefined) filters[key] = value;
-  }
-  const rows = await listVmoves(c.get("db"), notificationUuid, filters, page);
-  return reply(c, 200, { vmoves: rows.map(vmoveView) });
-});
+export const vmoveRoutes: Route[] = [
+  refused("POST", VMOVES, "create"),
+  refused("GET", `${VMOVES}/new`, "new"),
+  refused("GET", `${VMOVES}/:id/edit`, "edit"),
+  refused("PUT", `${VMOVES}/:id`, "update"),
+  refused("DELETE", `${VMOVES}/:id`, "delete"),
 
-vmoves.get(`${VMOVES}/:id`, prepare, authorize(policies.vmoves.detail), async (c) => {
-  await hostNotification(c);
-  const id = c.req.param("id");
-  const row = isUuidLike(id) ? await findVmove(c.get("db"), id) : undefined;
-  if (!row) throw notFound(messages.vmoveNotFound(id));
-  return reply(c, 200, { vmove: vmoveView(row) });
-});
+  route({
+    method: "GET",
+    path: VMOVES,
+    policy: policies.vmoves.index,
+    handler: async (c) => {
+      const query = new URL(c.req.url).searchParams;
+      const page = pageRequest(query, c.var.config.maxLimit);
+      const notificationUuid = await hostNotification(c);
+      const filters: VmoveFilters = {};
+      for (const key of ["status", "type"] as const) {
+        const value = lastParam(query, key);
+        if (value !== undefined) filters[key] = value;
+      }
+      const rows = pageRows(await listVmoves(c.var.db, notificationUuid, filters, page));
+      return reply(c, 200, { vmoves: rows.map(vmoveView) });
+    },
+  }),
+
+  route({
+    method: "GET",
+    path: `${VMOVES}/:id`,
+    policy: policies.vmoves.detail,
+    handler: async (c) => {
+      await hostNotification(c);
+      const id = c.req.param("id") ?? "";
+      const row = isUuidLike(id) ? await findVmove(c.var.db, id) : undefined;
+      if (!row) throw notFound(messages.vmoveNotFound(id));
+      return reply(c, 200, { vmove: vmoveView(row) });
+    },
+  }),
+];

@@ -1,7 +1,7 @@
 import { and, eq, type SQL } from "drizzle-orm";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
+import { type PageRefusal, type PageRequest, paginate } from "../../db/paging";
 import { type VmoveRow, vmoves } from "../../db/schema";
-import { type PageRequest, paginate } from "../../http/paging";
 
 export interface VmoveFilters {
   status?: string;
@@ -13,7 +13,7 @@ export function listVmoves(
   notificationUuid: string,
   filters: VmoveFilters,
   page: PageRequest,
-): Promise<VmoveRow[]> {
+): Promise<VmoveRow[] | PageRefusal> {
   const conditions: SQL[] = [eq(vmoves.notification_uuid, notificationUuid)];
   if (filters.status !== undefined) conditions.push(eq(vmoves.status, filters.status));
   if (filters.type !== undefined) conditions.push(eq(vmoves.type, filters.type));

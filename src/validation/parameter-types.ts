@@ -1,4 +1,4 @@
-import { isPrintable, jsonBoolean, jsonString, pattern } from "./validation";
+import { isPrintable, jsonBoolean, jsonString, pattern } from "./json-schema";
 
 // Masakari's shared parameter types (masakari/api/validation/parameter_types),
 // one definition each, used by every resource schema.

@@ -1,0 +1,114 @@
+import { zValidator } from "@hono/zod-validator";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type * as z from "zod";
+import { firstError } from "../validation/json-schema";
+import { authorize } from "./auth";
+import type { AppEnv } from "./context";
+import { Fault } from "./faults";
+import { type ApiVersion, atLeast, parseVersion } from "./microversion";
+import { notAllowed, prepare } from "./request";
+
+// One way to declare a /v1 route. A declaration says what a route is
+// (method, path, policy, request body per microversion, handler); `router`
+// turns declarations into Hono routes that always run, in upstream's order
+// (spec §1.4): microversion, Content-Type, body parsing and the URL's
+// project (`prepare`), then the body's schema, then policy, then the
+// handler. No route can skip a step, and the same declarations describe the
+// API elsewhere (its OpenAPI document).
+
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+/** Request body schemas by the microversion from which each applies ("1.0", "1.2"...). */
+export type BodySchemas = Readonly<Record<string, z.ZodType>>;
+
+type BodyOf<B> = B extends BodySchemas ? z.output<B[keyof B]> : undefined;
+
+export interface RouteSpec<B extends BodySchemas | undefined> {
+  readonly method: Method;
+  /** Hono's path under /v1, e.g. `/segments/:id`. */
+  readonly path: string;
+  /** The policy rule the caller must pass; none for the version document. */
+  readonly policy?: string;
+  readonly body?: B;
+  readonly handler: (c: Context<AppEnv>, body: BodyOf<B>) => Response | Promise<Response>;
+}
+
+export interface Route {
+  readonly method: Method;
+  readonly path: string;
+  readonly policy: string | undefined;
+  readonly body: BodySchemas | undefined;
+  /** Set for the routes python-routes generates for an action the controller lacks (405). */
+  readonly notAllowed: string | undefined;
+  readonly handler: ((c: Context<AppEnv>, body: unknown) => Response | Promise<Response>) | undefined;
+}
+
+/** A /v1 route. */
+export function route<const B extends BodySchemas | undefined = undefined>(spec: RouteSpec<B>): Route {
+  return {
+    method: spec.method,
+    path: spec.path,
+    policy: spec.policy,
+    body: spec.body,
+    notAllowed: undefined,
+    handler: spec.handler as Route["handler"],
+  };
+}
+
+/**
+ * A route python-routes generates for a resource whose controller lacks the
+ * action (`new`, `edit`, `update`...): 405 once the microversion and
+ * Content-Type are checked, before the body is read.
+ */
+export function refused(method: Method, path: string, action: string): Route {
+  return { method, path, policy: undefined, body: undefined, notAllowed: action, handler: undefined };
+}
+
+/**
+ * The body check of a route: the first error of the schema for the
+ * request's microversion becomes upstream's 400 (spec §9.3), thrown so the
+ * app's error handler renders it like every other fault.
+ */
+function bodyCheck(schemas: BodySchemas): MiddlewareHandler<AppEnv> {
+  const byVersion = Object.entries(schemas)
+    .map(([since, schema]) => ({
+      since: parseVersion(since),
+      validator: zValidator(
+        "json",
+        schema,
+        (result) => {
+          if (!result.success) throw new Fault(400, firstError(result.error, result.data));
+        },
+        {
+          validationFunction: (s, value) => (s as z.ZodType).safeParseAsync(value, { reportInput: true }) as never,
+        },
+      ) as MiddlewareHandler<AppEnv>,
+    }))
+    // Newest first: a request takes the first schema its version reaches.
+    .sort((a, b) => b.since.major - a.since.major || b.since.minor - a.since.minor);
+  const pick = (version: ApiVersion) =>
+    byVersion.find(({ since }) => atLeast(version, since.major, since.minor))?.validator;
+  return (c, next) => {
+    const validator = pick(c.get("apiVersion"));
+    if (!validator) throw new Error(`no body schema for ${c.req.method} ${c.req.path} at this version`);
+    return validator(c, next);
+  };
+}
+
+/** The Hono router of `routes`, each composed as the module comment says. */
+export function router(routes: readonly Route[]): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  for (const r of routes) {
+    if (r.notAllowed !== undefined || !r.handler) {
+      app.on(r.method, r.path, notAllowed(r.notAllowed ?? "index"));
+      continue;
+    }
+    const handler = r.handler;
+    const steps: MiddlewareHandler<AppEnv>[] = [prepare];
+    if (r.body) steps.push(bodyCheck(r.body));
+    if (r.policy !== undefined) steps.push(authorize(r.policy));
+    steps.push(async (c) => handler(c, r.body ? c.req.valid("json" as never) : undefined));
+    app.on(r.method, r.path, ...(steps as [MiddlewareHandler<AppEnv>]));
+  }
+  return app;
+}

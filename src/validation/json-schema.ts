@@ -1,0 +1,304 @@
+import * as z from "zod";
+import { parseIsoTime } from "../datetime";
+import { repr, reprString, str } from "../python";
+
+// Request bodies are validated by zod schemas built from the primitives
+// below. Upstream validates with JSON Schema (Draft 4) and answers 400 with
+// the *first* error jsonschema finds, worded by jsonschema and wrapped as
+// "Invalid input for field/attribute <field>. Value: <value>. <message>"
+// (spec §9.3). To give the same first error, every primitive runs its checks
+// in the order of upstream's schema keywords and stops at the first failure,
+// and objects check their keywords in their schema's order (jsonObject).
+
+type JsonType = "string" | "null" | "boolean" | "object" | "array" | "number";
+
+const notOfType = (input: unknown, types: readonly JsonType[]) =>
+  `${repr(input)} is not of type ${types.map((t) => `'${t}'`).join(", ")}`;
+
+/** Masakari prints this message bare, without the field wrapper (spec §4.2). */
+const INVALID_NAME =
+  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+
+const codePoints = (s: string) => [...s].length;
+
+// Python's `$` also matches just before a final newline, and upstream's
+// patterns are applied with re.search: a value ending in one "\n" passes a
+// pattern its other characters pass (spec §4.2).
+const withoutFinalNewline = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
+
+// Masakari's "printable" (parameter_types._is_printable): any BMP character
+// but controls, format, surrogates, private use, unassigned and line or
+// paragraph separators. Spaces (Zs) are printable; astral characters are not.
+const NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+export const isPrintable = (ch: string) => (ch.codePointAt(0) ?? 0) <= 0xfffe && !NOT_PRINTABLE.test(ch);
+const isSpace = (ch: string) => /\p{Zs}/u.test(ch);
+
+/** The "name" format: printable, not starting or ending with a space. */
+export function isValidName(value: string): boolean {
+  const chars = [...withoutFinalNewline(value)];
+  const first = chars[0];
+  const last = chars[chars.length - 1];
+  if (first === undefined || last === undefined) return false;
+  return chars.every(isPrintable) && !isSpace(first) && !isSpace(last);
+}
+
+/** oslo_utils.uuidutils.is_uuid_like. */
+export function isUuidLike(value: string): boolean {
+  const hex = value
+    .replaceAll("urn:", "")
+    .replaceAll("uuid:", "")
+    .replace(/^[{}]+|[{}]+$/g, "")
+    .replaceAll("-", "")
+    .toLowerCase();
+  return /^[0-9a-f]{32}$/.test(hex);
+}
+
+export interface Pattern {
+  /** Upstream's regular expression, as its messages quote it. */
+  readonly source: string;
+  readonly test: (value: string) => boolean;
+}
+
+/** A regex pattern with Python's re.search semantics (see above). */
+export function pattern(source: string, jsRegex: RegExp): Pattern {
+  return { source, test: (v) => jsRegex.test(withoutFinalNewline(v)) };
+}
+
+type Format = "name" | "date-time" | "uuid";
+
+const FORMATS: Record<Format, (s: string) => boolean> = {
+  name: isValidName,
+  "date-time": (s) => parseIsoTime(s) !== undefined,
+  uuid: isUuidLike,
+};
+
+interface StringRules {
+  readonly nullable?: boolean;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: Pattern;
+  readonly format?: Format;
+}
+
+/** A JSON Schema string: type, minLength, maxLength, pattern, format. */
+export function jsonString(rules: StringRules & { nullable: true }): z.ZodNullable<z.ZodString>;
+export function jsonString(rules?: StringRules & { nullable?: false }): z.ZodString;
+export function jsonString(rules: StringRules = {}): z.ZodString | z.ZodNullable<z.ZodString> {
+  const types: JsonType[] = rules.nullable ? ["string", "null"] : ["string"];
+  const checks: z.core.$ZodCheck<string>[] = [];
+  const { minLength, maxLength, pattern: p, format } = rules;
+  if (minLength !== undefined) {
+    checks.push(
+      z.refine((s: string) => codePoints(s) >= minLength, {
+        error: (i) => `${repr(i.input)} is too short`,
+        abort: true,
+      }),
+    );
+  }
+  if (maxLength !== undefined) {
+    checks.push(
+      z.refine((s: string) => codePoints(s) <= maxLength, {
+        error: (i) => `${repr(i.input)} is too long`,
+        abort: true,
+      }),
+    );
+  }
+  if (p) {
+    checks.push(
+      z.refine(p.test, { error: (i) => `${repr(i.input)} does not match ${reprString(p.source)}`, abort: true }),
+    );
+  }
+  if (format === "name") {
+    checks.push(z.refine(FORMATS.name, { error: INVALID_NAME, params: { bare: true }, abort: true }));
+  } else if (format) {
+    checks.push(z.refine(FORMATS[format], { error: (i) => `${repr(i.input)} is not a '${format}'`, abort: true }));
+  }
+  const base = z.string({ error: (i) => notOfType(i.input, types) }).check(...checks);
+  return rules.nullable ? base.nullable() : base;
+}
+
+interface EnumRules {
+  /** Upstream's enum as Python prints it: a list or a tuple. */
+  readonly display: "list" | "tuple";
+  /** Upstream lists `enum` before `type` in some schemas (payloads). */
+  readonly enumFirst?: boolean;
+  /** D3: recovery_method is accepted in any case and stored lower-case. */
+  readonly caseInsensitive?: boolean;
+}
+
+/** A JSON Schema string enum. */
+export function jsonEnum<const T extends readonly string[]>(values: T, rules: EnumRules) {
+  const shown = values.map(reprString).join(", ");
+  const listed = rules.display === "list" ? `[${shown}]` : `(${shown})`;
+  const notOneOf = (input: unknown) => `${repr(input)} is not one of ${listed}`;
+  const normal = (s: string) => (rules.caseInsensitive ? s.toLowerCase() : s);
+  const member = (s: string) => (values as readonly string[]).includes(normal(s));
+  return z
+    .unknown()
+    .check(
+      z.refine((v) => !rules.enumFirst || (typeof v === "string" && member(v)), {
+        error: (i) => notOneOf(i.input),
+        abort: true,
+      }),
+      z.refine((v) => typeof v === "string", { error: (i) => notOfType(i.input, ["string"]), abort: true }),
+      z.refine((v) => member(v as string), { error: (i) => notOneOf(i.input), abort: true }),
+    )
+    .transform((v) => normal(v as string) as T[number]);
+}
+
+const BOOLEAN_STRINGS = {
+  true: ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"],
+  false: ["False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"],
+} as const;
+const BOOLEAN_ENUM = `[True, ${BOOLEAN_STRINGS.true.map(reprString).join(", ")}, False, ${BOOLEAN_STRINGS.false.map(reprString).join(", ")}]`;
+
+/**
+ * parameter_types.boolean: JSON true/false or one of the exact strings
+ * upstream lists, converted strictly (oslo's bool_from_string, strict=True).
+ */
+export function jsonBoolean() {
+  const accepted = (v: unknown) =>
+    typeof v === "boolean" ||
+    (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v) ||
+    (BOOLEAN_STRINGS.false as readonly unknown[]).includes(v);
+  return z
+    .unknown()
+    .check(
+      z.refine((v) => typeof v === "boolean" || typeof v === "string", {
+        error: (i) => notOfType(i.input, ["boolean", "string"]),
+        abort: true,
+      }),
+      z.refine(accepted, { error: (i) => `${repr(i.input)} is not one of ${BOOLEAN_ENUM}`, abort: true }),
+    )
+    .transform((v) => v === true || (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v));
+}
+
+type Keyword = "required" | "anyOf" | "additionalProperties";
+
+interface ObjectRules<R extends string> {
+  readonly required?: readonly R[];
+  /** At least one of these keys (upstream's anyOf of required). */
+  readonly anyOf?: readonly string[];
+  /** Keys matching this pattern are validated by `value`. */
+  readonly patternProperties?: { readonly pattern: Pattern; readonly value: z.ZodType };
+  /** Where required/anyOf and additionalProperties sit in upstream's schema. */
+  readonly order: readonly Keyword[];
+}
+
+/** The decoded object: required keys present, the others optional. */
+type ObjectOutput<S extends Record<string, z.ZodType>, R extends keyof S> = { [K in R]: z.output<S[K]> } & {
+  [K in Exclude<keyof S, R>]?: z.output<S[K]>;
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A JSON Schema object with additionalProperties: false. */
+type Shape = Record<string, z.ZodType>;
+
+/** The first issue of validating `value` with `schema`, its path under `key`. */
+function nestedIssue(schema: z.ZodType, value: unknown, key: string): z.core.$ZodRawIssue | undefined {
+  const issue = schema.safeParse(value).error?.issues[0];
+  return issue && ({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
+}
+
+/**
+ * A JSON Schema object with additionalProperties false. Its keywords are
+ * checked on the request's own object (zod's object parsing drops a
+ * `__proto__` key, which must still count as unexpected): type, then each
+ * declared property in order, then pattern properties, then required/anyOf
+ * and additionalProperties in `rules.order`. Only then is the value parsed,
+ * for its conversions (booleans, lower-cased recovery_method).
+ */
+export function jsonObject<S extends Shape, R extends keyof S & string = never>(
+  shape: S,
+  rules: ObjectRules<R>,
+): z.ZodType<ObjectOutput<S, R>> {
+  const optionalShape = Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, s.optional()])) as {
+    [K in keyof S]: z.ZodOptional<S[K]>;
+  };
+  const parse = z.looseObject(optionalShape);
+  return z
+    .custom<Record<string, unknown>>(isPlainObject, { error: (i) => notOfType(i.input, ["object"]) })
+    .superRefine((input, ctx) => {
+      const keys = Object.keys(input);
+      for (const [key, schema] of Object.entries(shape)) {
+        const issue = Object.hasOwn(input, key) ? nestedIssue(schema, input[key], key) : undefined;
+        if (issue) return ctx.addIssue(issue);
+      }
+      const pp = rules.patternProperties;
+      for (const key of pp ? keys : []) {
+        if (Object.hasOwn(shape, key) || !pp?.pattern.test(key)) continue;
+        const issue = nestedIssue(pp.value, input[key], key);
+        if (issue) return ctx.addIssue(issue);
+      }
+      for (const keyword of rules.order) {
+        if (keyword === "required") {
+          const missing = (rules.required ?? []).find((k) => !Object.hasOwn(input, k));
+          if (missing !== undefined) {
+            return ctx.addIssue({ code: "custom", input, message: `${reprString(missing)} is a required property` });
+          }
+        } else if (keyword === "anyOf") {
+          if (rules.anyOf && !rules.anyOf.some((k) => Object.hasOwn(input, k))) {
+            const message = `${repr(input)} is not valid under any of the given schemas`;
+            return ctx.addIssue({ code: "custom", input, message });
+          }
+        } else {
+          const extras = keys.filter((k) => !Object.hasOwn(shape, k) && !pp?.pattern.test(k));
+          if (extras.length === 0) continue;
+          // jsonschema sorts the keys it names when the object has pattern
+          // properties; otherwise it names them in (set) order, shown here in
+          // the order they were sent.
+          const shown = (pp ? [...extras].sort() : extras).map(reprString).join(", ");
+          const message = pp
+            ? `${shown} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${reprString(pp.pattern.source)}`
+            : `Additional properties are not allowed (${shown} ${extras.length === 1 ? "was" : "were"} unexpected)`;
+          return ctx.addIssue({ code: "custom", input, message });
+        }
+      }
+    })
+    .transform((input) => parse.parse(input)) as unknown as z.ZodType<ObjectOutput<S, R>>;
+}
+
+/** Walks a decoded JSON body along an issue path. */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let value = body;
+  for (const key of path) {
+    if (!isPlainObject(value) && !Array.isArray(value)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** The 400 message upstream gives for a validation issue (spec §9.3). */
+function describe(issue: z.core.$ZodIssue, body: unknown): string {
+  if (issue.code === "custom" && issue.params?.bare) return issue.message;
+  const field = issue.path.at(-1);
+  if (field === undefined) return issue.message;
+  return `Invalid input for field/attribute ${String(field)}. Value: ${str(valueAt(body, issue.path))}. ${issue.message}`;
+}
+
+/** The 400 message of the first error of a failed validation of `body`. */
+export function firstError(error: { issues: readonly z.core.$ZodIssue[] }, body: unknown): string {
+  const first = error.issues[0];
+  return first ? describe(first, body) : "Invalid input";
+}
+
+/** Validates a decoded value: its output, or upstream's message for its first error. */
+export function check<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+): { ok: true; value: z.output<T> } | { ok: false; message: string } {
+  const result = schema.safeParse(value, { reportInput: true });
+  return result.success ? { ok: true, value: result.data } : { ok: false, message: firstError(result.error, value) };
+}
+
+/**
+ * D6: upstream's schema lets null through for host `type` and
+ * `control_attributes`, which the database cannot store (500). Null gets the
+ * 400 a non-nullable string would give; other values keep the nullable
+ * schema's wording.
+ */
+export function refuseNull<T extends z.ZodType>(schema: T): z.ZodType<Exclude<z.output<T>, null>, z.input<T>> {
+  return schema.check(z.refine((v) => v !== null, { error: "None is not of type 'string'", abort: true })) as never;
+}
