@@ -3,7 +3,7 @@ import { createSegment, get, sql } from "./helpers";
 import { expectedOrder, type Row } from "./paging-order";
 
 // Keyset pages around NULLs and ties, in every column (spec §3.3): a page
-// after a marker is a union of index seeks (src/http/paging.ts), one per way
+// after a marker is a union of index seeks (src/db/paging.ts), one per way
 // a row can sort after the marker, so every kind of marker must be walked:
 // NULL and non-NULL values in nullable keys, created_at included, keys that
 // tie, several keys in mixed directions (more ways than one D1 statement may

@@ -7,7 +7,7 @@ import { failoverSegments, hosts, notifications, vmoves } from "../src/db/schema
 import { type CallOptions, call, type Exchange, sql } from "./helpers";
 
 // The query plans of the request paths (src/db/schema.ts explains the
-// indexes, src/http/paging.ts the keyset pages). The app runs on a D1 binding
+// indexes, src/db/paging.ts the keyset pages). The app runs on a D1 binding
 // that records every statement and its bound values; each statement is then
 // run through EXPLAIN QUERY PLAN with those values, on the same database,
 // without ANALYZE statistics (production has none; D1 allows ANALYZE, but
