@@ -11,9 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildBundle, sourceLocator } from "./lib/bundle.mjs";
+import { using } from "./lib/cleanup.mjs";
 import { requireWrk, runWrk } from "./lib/load.mjs";
+import { BASE_SEGMENTS, baseData, FIRST_FREE_HOST, log, measure } from "./lib/measure.mjs";
 import { profile } from "./lib/profile.mjs";
-import { checks, markdown, writeReadme } from "./lib/report.mjs";
+import { checks, machine, markdown, writeReadme } from "./lib/report.mjs";
 import * as seed from "./lib/seed.mjs";
 import { startCeiling, startReference, startWorker } from "./lib/targets.mjs";
 
@@ -33,10 +35,6 @@ const { values: opts } = parseArgs({
 });
 const seconds = opts.quick ? 3 : Number(opts.seconds);
 if (opts["v8-flags"] !== undefined) process.env.MINIFLARE_WORKERD_V8_FLAGS = opts["v8-flags"];
-const CONNECTIONS = [8, 64];
-const READS = ["show-segment", "list-segments", "list-segments-page", "list-notifications-new"];
-const WRITES = ["create-segment", "create-host", "create-notification"];
-const WORKLOADS = [...READS, ...WRITES, "mix"];
 const SCALE_SEGMENTS = opts.quick ? [100, 10_000] : [100, 10_000, 100_000];
 const SCALE_NOTIFICATIONS = opts.quick ? [200, 10_000] : [200, 10_000, 1_000_000];
 const PROFILED = ["show-segment", "list-segments", "create-segment", "create-notification"];
@@ -48,73 +46,9 @@ const SCALE_WORKLOADS = [
   "create-segment",
 ];
 
-// The data every target starts from: 100 segments, a pool of hosts (each
-// notification created in the run names a host no other one named) and 200
-// notifications, 100 of them `new`.
-const BASE_SEGMENTS = 100;
-const BASE_NOTIFICATIONS = 200;
-const POOL_HOSTS = Math.max(20_000, 6_000 * seconds);
-const baseData = () => [
-  seed.segments(BASE_SEGMENTS),
-  ...seed.chunked((count, start) => seed.hosts(count, BASE_SEGMENTS, start), POOL_HOSTS),
-  seed.notifications(BASE_NOTIFICATIONS, BASE_NOTIFICATIONS),
-];
-const FIRST_FREE_HOST = 1_001;
-
 const now = new Date().toISOString().slice(0, 19);
-const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-bench-"));
-const running = new Set();
-async function using(start, body) {
-  const target = await start();
-  running.add(target);
-  try {
-    return await body(target);
-  } finally {
-    running.delete(target);
-    await target.stop();
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, async () => {
-    for (const t of running) await t.stop().catch(() => {});
-    process.exit(130);
-  });
-}
-
-/** Every workload at every concurrency, reads first so they see the seeded data only. */
-async function measure(target, workloads = WORKLOADS, connections = CONNECTIONS, segments = BASE_SEGMENTS) {
-  const results = [];
-  let offset = FIRST_FREE_HOST;
-  const run = (workload, c, secs, tag) => {
-    const r = runWrk({
-      url: target.url,
-      workload,
-      connections: c,
-      seconds: secs,
-      tag,
-      offset,
-      segments,
-      marker: Math.ceil(segments / 2),
-      now,
-    });
-    offset += r.notified;
-    if (offset > POOL_HOSTS) throw new Error(`the host pool (${POOL_HOSTS}) is too small for this run`);
-    return r;
-  };
-  run("show-segment", 8, 2, "warm");
-  for (const workload of workloads) {
-    run(workload, 8, 1, `w${workload}`);
-    for (const c of connections) {
-      const r = run(workload, c, seconds, `${workload}-${c}`);
-      log(
-        `${target.name.padEnd(10)} ${workload.padEnd(24)} c${String(c).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50_ms.toFixed(2)} ms  p99 ${r.p99_ms.toFixed(2)} ms  errors ${r.errors}`,
-      );
-      results.push({ target: target.name, workload, connections: c, ...r });
-    }
-  }
-  return results;
-}
+const measured = (target, options) => measure(target, { seconds, now, ...options });
 
 requireWrk();
 log("building the Worker bundle (wrangler deploy --dry-run)");
@@ -127,7 +61,7 @@ const ports = { worker: 18840, hello: 18841, floor: 18842, scale: 18843, referen
 runs.push(
   ...(await using(
     () => startCeiling({ port: ports.hello, script: path.join(HERE, "hello.js"), name: "hello-world" }),
-    (t) => measure(t, ["show-segment"]),
+    (t) => measured(t, { workloads: ["show-segment"] }),
   )),
 );
 runs.push(
@@ -142,17 +76,17 @@ runs.push(
       await t.exec([seed.segments(BASE_SEGMENTS)]);
       return t;
     },
-    (t) => measure(t, ["show-segment"]),
+    (t) => measured(t, { workloads: ["show-segment"] }),
   )),
 );
 runs.push(
   ...(await using(
     async () => {
       const t = await startWorker({ port: ports.worker, script: bundle.script, persist: path.join(tmp, "worker") });
-      await t.exec(baseData());
+      await t.exec(baseData(seconds));
       return t;
     },
-    (t) => measure(t),
+    (t) => measured(t),
   )),
 );
 if (!opts["skip-reference"]) {
@@ -160,10 +94,10 @@ if (!opts["skip-reference"]) {
     ...(await using(
       async () => {
         const t = await startReference({ port: ports.reference, dir: path.join(tmp, "reference") });
-        await t.exec(baseData());
+        await t.exec(baseData(seconds));
         return t;
       },
-      (t) => measure(t),
+      (t) => measured(t),
     )),
   );
 }
@@ -182,7 +116,7 @@ if (!opts["skip-scale"]) {
         await t.exec(seed.chunked((count, start) => seed.segments(count, start), n));
         return t;
       },
-      (t) => measure(t, SCALE_WORKLOADS, [8], n),
+      (t) => measured(t, { workloads: SCALE_WORKLOADS, connections: [8], segments: n }),
     );
     scale.push(...rows.map((r) => ({ ...r, segments: n })));
   }
@@ -202,7 +136,8 @@ if (!opts["skip-scale"]) {
         ]);
         return t;
       },
-      (t) => measure(t, ["list-notifications-new", "list-notifications-new-first-100"], [8]),
+      (t) =>
+        measured(t, { workloads: ["list-notifications-new", "list-notifications-new-first-100"], connections: [8] }),
     );
     scale.push(...rows.map((r) => ({ ...r, notifications: n })));
   }
@@ -223,7 +158,7 @@ if (!opts["skip-profile"]) {
           persist: path.join(tmp, "profile"),
           inspectorPort: 9240,
         });
-        await t.exec(baseData());
+        await t.exec(baseData(seconds));
         return t;
       },
       async (t) => {
@@ -241,16 +176,10 @@ if (!opts["skip-profile"]) {
   }
 }
 
-const cpu = os.cpus();
 const result = {
   date: new Date().toISOString(),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-  machine: {
-    cpu: cpu[0]?.model ?? "unknown",
-    cores: cpu.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-  },
+  machine: machine(),
   seconds,
   v8Flags: opts["v8-flags"] ?? null,
   bundle,

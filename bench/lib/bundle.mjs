@@ -65,9 +65,14 @@ export function sourceLocator(script) {
   };
 }
 
-export function buildBundle(outdir) {
+/**
+ * Builds the Worker of the checkout at `cwd` (this one by default) with its
+ * own wrangler.toml, as `wrangler deploy` would upload it, into `outdir`.
+ */
+export function buildBundle(outdir, { cwd } = {}) {
   fs.rmSync(outdir, { recursive: true, force: true });
   const out = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], {
+    cwd,
     encoding: "utf8",
     env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
   });

@@ -1,9 +1,15 @@
 // One measured run of wrk (C, from Debian's package) against a target. wrk
 // is lighter than a Node.js load generator, which matters on two cores.
 import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 
 const SCRIPT = path.join(import.meta.dirname, "..", "load.lua");
+
+/** Every workload load.lua can make requests for (its `kinds`). */
+export function knownWorkloads() {
+  return [...fs.readFileSync(SCRIPT, "utf8").matchAll(/^kinds\["([^"]+)"\]/gm)].map((m) => m[1]);
+}
 
 export function requireWrk() {
   try {

@@ -1,11 +1,24 @@
-// The benchmark's table, its target checks and the README section.
+// The benchmark's table, its target checks and the README section; the
+// before/after's table.
 import fs from "node:fs";
+import os from "node:os";
 
 const find = (runs, target, workload, c) =>
   runs.find((r) => r.target === target && r.workload === workload && r.connections === c);
 const n0 = (x) => Math.round(x).toLocaleString("en-US");
 const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 const pct = (x) => `${Math.round(x * 100)} %`;
+
+/** What a run ran on, for its JSON and the table's first line. */
+export function machine() {
+  const cpu = os.cpus();
+  return {
+    cpu: cpu[0]?.model ?? "unknown",
+    cores: cpu.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
 
 export function checks({ runs, scale, bundle }) {
   const out = [];
@@ -159,4 +172,83 @@ export function writeReadme(file, table) {
   const j = text.indexOf(END);
   if (i < 0 || j < i) throw new Error(`${file} has no ${START} ... ${END} section`);
   fs.writeFileSync(file, `${text.slice(0, i + START.length)}\n${table}\n${text.slice(j)}`);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const signed = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(1)} %`;
+
+/**
+ * Per workload, the base's and the head's req/s in every round, their
+ * medians (a median, so one disturbed round does not move it) and the
+ * change. `spread` is the larger of the two sides' (max − min) / median:
+ * how far rounds of the same bundle differ, the noise a change must exceed.
+ */
+export function compareSummary(runs, workloads) {
+  return workloads.map((workload) => {
+    const side = (name) => {
+      const rs = runs.filter((r) => r.target === name && r.workload === workload).sort((a, b) => a.round - b.round);
+      const rps = rs.map((r) => r.rps);
+      const mid = median(rps);
+      return {
+        rps,
+        medianRps: mid,
+        medianP50ms: median(rs.map((r) => r.p50_ms)),
+        medianP99ms: median(rs.map((r) => r.p99_ms)),
+        spread: (Math.max(...rps) - Math.min(...rps)) / mid,
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+      };
+    };
+    const base = side("base");
+    const head = side("head");
+    return {
+      workload,
+      base,
+      head,
+      change: head.medianRps / base.medianRps - 1,
+      spread: Math.max(base.spread, head.spread),
+    };
+  });
+}
+
+export function compareMarkdown(result) {
+  const { base, head, machine, summary } = result;
+  const name = (s) =>
+    `${s.ref} at ${s.commit.slice(0, 12)} "${s.subject}"${s.changed ? ", with uncommitted changes" : ""}`;
+  const lines = [
+    `Before/after on ${result.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}. ` +
+      `\`${result.command}\`: ${result.rounds} round${result.rounds === 1 ? "" : "s"}, base and head alternating (ABBA), each on a fresh local D1; ` +
+      `wrk, 1 thread, ${result.connections} connections, ${result.seconds} s per workload after a 1 s warm-up. ` +
+      `Load average (1 min) before the run ${result.loadAverage.before.toFixed(2)}, after it ${result.loadAverage.after.toFixed(2)}.`,
+    "",
+    `- base: ${name(base)}`,
+    `- head: ${name(head)}`,
+    "",
+    "| workload | base req/s per round | head req/s per round | median base | median head | change | spread | p50 ms base | p50 ms head |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const s of summary) {
+    lines.push(
+      `| ${s.workload} | ${s.base.rps.map(n0).join(", ")} | ${s.head.rps.map(n0).join(", ")} | ` +
+        `${n0(s.base.medianRps)} | ${n0(s.head.medianRps)} | ${signed(s.change)} | ${pct(s.spread)} | ` +
+        `${ms(s.base.medianP50ms)} | ${ms(s.head.medianP50ms)} |`,
+    );
+  }
+  const kib = (x) => `${x.toFixed(2)} KiB`;
+  const dz = head.bundle.gzipKiB - base.bundle.gzipKiB;
+  lines.push(
+    "",
+    `Bundle gzip: base ${kib(base.bundle.gzipKiB)}, head ${kib(head.bundle.gzipKiB)} ` +
+      `(${dz >= 0 ? "+" : "−"}${kib(Math.abs(dz))}); uncompressed ${kib(base.bundle.uploadKiB)} → ${kib(head.bundle.uploadKiB)}.`,
+  );
+  const errors = summary.filter((s) => s.base.errors + s.head.errors > 0);
+  lines.push(
+    errors.length === 0
+      ? "Errors: none in any run."
+      : `**Errors**: ${errors.map((s) => `${s.workload} base ${s.base.errors}, head ${s.head.errors}`).join("; ")}.`,
+  );
+  return lines.join("\n");
 }

@@ -10,35 +10,44 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const REFERENCE = path.resolve(ROOT, "../shared/reference");
 
-function wranglerToml() {
-  const text = fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+/**
+ * What workerd needs from a checkout to run its Worker: wrangler.toml's
+ * compatibility settings and every statement of every migration, in order.
+ * Read once, so a checkout can be removed once its bundle is built (the
+ * before/after run builds the base in a temporary one).
+ */
+export function workerConfig(root = ROOT) {
+  const text = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8");
   const value = (key) => text.match(new RegExp(`^${key}\\s*=\\s*(.+)$`, "m"))?.[1];
+  const dir = path.join(root, JSON.parse(value("migrations_dir") ?? '"migrations"'));
   return {
     compatibilityDate: JSON.parse(value("compatibility_date")),
     compatibilityFlags: JSON.parse(value("compatibility_flags") ?? "[]"),
+    migrations: fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".sql"))
+      .sort()
+      .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("--> statement-breakpoint"))
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }
 
-/** Every statement of every migration, in order. */
-function migrationStatements() {
-  const dir = path.join(ROOT, "migrations");
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()
-    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").split("--> statement-breakpoint"))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-async function miniflare(port, worker, persist, inspectorPort) {
+async function miniflare({ port, worker, persist, inspectorPort, config }) {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port,
       ...(inspectorPort ? { inspectorPort } : {}),
       ...(persist ? { resourcePersistencePath: persist } : {}),
-      workers: [{ modules: true, ...wranglerToml(), ...worker }],
+      workers: [
+        {
+          modules: true,
+          compatibilityDate: config.compatibilityDate,
+          compatibilityFlags: config.compatibilityFlags,
+          ...worker,
+        },
+      ],
     }),
   );
   const url = await mf.ready;
@@ -47,24 +56,34 @@ async function miniflare(port, worker, persist, inspectorPort) {
 
 /**
  * The built Worker (the bundle `wrangler deploy` would upload) on a fresh
- * local D1 database with the migrations applied.
+ * local D1 database with the migrations applied. `config` is that of the
+ * checkout the bundle was built from (workerConfig), this one's by default.
  */
-export async function startWorker({ port, script, persist, vars = {}, inspectorPort }) {
+export async function startWorker({
+  port,
+  script,
+  persist,
+  vars = {},
+  inspectorPort,
+  config = workerConfig(),
+  name = "worker",
+}) {
   fs.rmSync(persist, { recursive: true, force: true });
-  const { mf, url } = await miniflare(
+  const { mf, url } = await miniflare({
     port,
-    {
+    worker: {
       scriptPath: path.relative(process.cwd(), script),
       d1Databases: { DB: "bench" },
       bindings: { AUTH_STRATEGY: "noauth2", ...vars },
     },
     persist,
     inspectorPort,
-  );
+    config,
+  });
   const db = await mf.getD1Database("DB");
-  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  await db.batch(config.migrations.map((s) => db.prepare(s)));
   return {
-    name: "worker",
+    name,
     url,
     exec: async (statements) => {
       for (const s of statements) await db.prepare(s).run();
@@ -77,15 +96,17 @@ export async function startWorker({ port, script, persist, vars = {}, inspectorP
 export async function startCeiling({ port, script, persist, name }) {
   const withDb = persist !== undefined;
   if (withDb) fs.rmSync(persist, { recursive: true, force: true });
-  const { mf, url } = await miniflare(
+  const config = workerConfig();
+  const { mf, url } = await miniflare({
     port,
-    { scriptPath: path.relative(process.cwd(), script), ...(withDb ? { d1Databases: { DB: "bench" } } : {}) },
+    worker: { scriptPath: path.relative(process.cwd(), script), ...(withDb ? { d1Databases: { DB: "bench" } } : {}) },
     persist,
-  );
+    config,
+  });
   let exec = async () => {};
   if (withDb) {
     const db = await mf.getD1Database("DB");
-    await db.batch(migrationStatements().map((s) => db.prepare(s)));
+    await db.batch(config.migrations.map((s) => db.prepare(s)));
     exec = async (statements) => {
       for (const s of statements) await db.prepare(s).run();
     };

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// npm run bench:compare -- --base REF [--rounds N] [--seconds S] [--workloads a,b,...]
+//
+// Before/after: the Worker of this working tree (head) against the Worker
+// of a git ref (base), on one machine, in one run. Throughput on a shared
+// machine drifts by more than most changes are worth, so the two are
+// interleaved round by round (ABBA: base then head, head then base, ...)
+// and compared by their medians: drift between rounds falls on both alike.
+// Prints the table and writes bench/results/compare-<date>.json. See
+// bench/README.md.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { buildBundle } from "./lib/bundle.mjs";
+import { commitOf, inCheckout, workingTree } from "./lib/checkout.mjs";
+import { undoing, using } from "./lib/cleanup.mjs";
+import { knownWorkloads, requireWrk } from "./lib/load.mjs";
+import { baseData, log, measure, WORKLOADS } from "./lib/measure.mjs";
+import { compareMarkdown, compareSummary, machine } from "./lib/report.mjs";
+import { startWorker, workerConfig } from "./lib/targets.mjs";
+
+const HERE = import.meta.dirname;
+// One concurrency, the full run's lower one: it halves the run, and a change
+// in what a request costs shows at either.
+const CONNECTIONS = 8;
+// In the full run's range (bench/README.md), and none of its ports, so a
+// Worker it left behind cannot answer here.
+const PORT = 18844;
+
+const { values: opts } = parseArgs({
+  options: {
+    base: { type: "string" },
+    rounds: { type: "string", default: "3" },
+    seconds: { type: "string", default: "8" },
+    workloads: { type: "string" },
+  },
+});
+const usage = "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...]";
+const rounds = Number(opts.rounds);
+const seconds = Number(opts.seconds);
+const workloads = opts.workloads?.split(",").map((w) => w.trim()) ?? WORKLOADS;
+const unknown = workloads.filter((w) => !knownWorkloads().includes(w));
+if (!opts.base) throw new Error(`--base is required\n${usage}`);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1\n${usage}`);
+if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a whole number ≥ 1\n${usage}`);
+if (unknown.length > 0)
+  throw new Error(`unknown workloads: ${unknown.join(", ")} (bench/load.lua has ${knownWorkloads().join(", ")})`);
+
+requireWrk();
+const started = Date.now();
+// Other work on the machine shows up as changes that are not there: the
+// load before and after the run says whether there was any.
+const loadBefore = os.loadavg()[0];
+const now = new Date().toISOString().slice(0, 19);
+// Resolved before anything is built: a mistyped ref fails at once.
+const base = { name: "base", ...commitOf(opts.base) };
+const head = { name: "head", ...workingTree() };
+const build = path.join(HERE, ".build", "compare");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-compare-"));
+
+const runs = await undoing(
+  () => fs.rmSync(tmp, { recursive: true, force: true }),
+  async () => {
+    log(`building head: ${head.ref}${head.changed ? " (with uncommitted changes)" : ""}`);
+    head.bundle = buildBundle(path.join(build, "head"));
+    head.config = workerConfig();
+    log(`head bundle: ${head.bundle.uploadKiB} KiB, gzip ${head.bundle.gzipKiB} KiB`);
+    // The base with its own wrangler.toml (compatibility date, flags, minify)
+    // and its own migrations: its Worker as it was deployed.
+    log(`building base: ${base.ref} (${base.commit.slice(0, 12)}) in a temporary git worktree`);
+    Object.assign(
+      base,
+      await inCheckout(base.commit, path.join(tmp, "base"), (dir) => ({
+        bundle: buildBundle(path.join(build, "base"), { cwd: dir }),
+        config: workerConfig(dir),
+      })),
+    );
+    log(`base bundle: ${base.bundle.uploadKiB} KiB, gzip ${base.bundle.gzipKiB} KiB`);
+
+    const all = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const side of round % 2 === 1 ? [base, head] : [head, base]) {
+        log(`round ${round} of ${rounds}: ${side.name}`);
+        const rows = await using(
+          async () => {
+            const t = await startWorker({
+              port: PORT,
+              script: side.bundle.script,
+              persist: path.join(tmp, `${side.name}-${round}`),
+              config: side.config,
+              name: side.name,
+            });
+            await t.exec(baseData(seconds));
+            return t;
+          },
+          (t) => measure(t, { seconds, now, workloads, connections: [CONNECTIONS] }),
+        );
+        all.push(...rows.map((r) => ({ ...r, round })));
+      }
+    }
+    return all;
+  },
+);
+
+const describe = ({ name, ref, commit, subject, changed, bundle }) => ({ name, ref, commit, subject, changed, bundle });
+const result = {
+  date: new Date().toISOString(),
+  command: `npm run bench:compare -- ${process.argv.slice(2).join(" ")}`,
+  machine: machine(),
+  rounds,
+  seconds,
+  connections: CONNECTIONS,
+  workloads,
+  base: describe(base),
+  head: describe(head),
+  runs,
+  summary: compareSummary(runs, workloads),
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+};
+fs.mkdirSync(path.join(HERE, "results"), { recursive: true });
+const file = path.join(HERE, "results", `compare-${result.date.replaceAll(":", "-")}.json`);
+fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+console.log(compareMarkdown(result));
+const { durationSeconds: s } = result;
+log(`wrote ${path.relative(process.cwd(), file)}; took ${Math.floor(s / 60)} min ${s % 60} s`);
