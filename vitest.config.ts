@@ -9,21 +9,41 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          // The setup file applies these migrations. The tests run noauth2,
-          // as `npm run dev` does; wrangler.toml deploys keystone.
-          bindings: { TEST_MIGRATIONS: migrations, AUTH_STRATEGY: "noauth2" },
+          bindings: {
+            // The setup file applies these migrations.
+            TEST_MIGRATIONS: migrations,
+            // The tests run noauth2, as `npm run dev` does; wrangler.toml
+            // deploys keystone.
+            AUTH_STRATEGY: "noauth2",
+            // The Worker's own identity, with which the recovery engine logs
+            // in to the fake Keystone and finds the Nova stand-in in its
+            // catalog (D14). No NOVA_URL: the API checks no host name (D10).
+            KEYSTONE_URL: "http://keystone.test",
+            KEYSTONE_SERVICE_USER: "masakari-engine",
+            KEYSTONE_SERVICE_PASSWORD: "masakari-secret",
+            KEYSTONE_SERVICE_PROJECT: "service",
+          },
           // Every fetch the Worker makes (Nova, Keystone) goes to a fake
           // OpenStack Worker; tests ask it what it saw through FAKE_OPENSTACK.
+          // Its Nova at nova.test is the stateful stand-in, which tests set
+          // up and read through NOVA_STAND_IN.
           workers: [
             {
               name: "fake-openstack",
               modules: true,
               scriptPath: "./test/fakes/openstack.mjs",
               compatibilityDate: "2026-11-01",
+              serviceBindings: { NOVA: "nova-stand-in" },
+            },
+            {
+              name: "nova-stand-in",
+              modules: true,
+              scriptPath: "./test/fakes/nova.mjs",
+              compatibilityDate: "2026-11-01",
             },
           ],
           outboundService: "fake-openstack",
-          serviceBindings: { FAKE_OPENSTACK: "fake-openstack" },
+          serviceBindings: { FAKE_OPENSTACK: "fake-openstack", NOVA_STAND_IN: "nova-stand-in" },
         },
       }),
     ],

@@ -3,7 +3,7 @@ import type { KeystoneSettings, ServiceCredentials } from "./openstack/keystone"
 import { Policy } from "./policy";
 
 /** The Worker's bindings and variables (wrangler.toml, secrets). */
-export interface Env {
+export interface Env extends Partial<Record<keyof typeof RECOVERY_OPTIONS, string>> {
   DB: D1Database;
   AUTH_STRATEGY?: string;
   /** [DEFAULT] osapi_max_limit: the most rows a list returns. */
@@ -30,6 +30,18 @@ export interface Env {
   KEYSTONE_TIMEOUT_MS?: string;
   /** The longest a token validation is reused, in seconds (0: never). */
   TOKEN_CACHE_SECONDS?: string;
+  /** The recovery engine's Workflow (D13). */
+  RECOVERY?: Workflow<RecoveryParams>;
+  /** `[nova] nova_catalog_admin_info` and `os_region_name`: Nova in the catalog without NOVA_URL (D14). */
+  NOVA_CATALOG_ADMIN_INFO?: string;
+  OS_REGION_NAME?: string;
+}
+
+/** What a recovery Workflow instance is started with. */
+export interface RecoveryParams {
+  readonly notificationUuid: string;
+  /** 1 for the first run; later runs are periodic re-runs or take over a run that died (D17). */
+  readonly run: number;
 }
 
 const integerSetting = (fallback: number, min: number) =>
@@ -45,6 +57,77 @@ const integerSetting = (fallback: number, min: number) =>
       }
       return n;
     });
+
+const booleanSetting = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      // oslo.config's Boolean type.
+      const lowered = v.trim().toLowerCase();
+      if (["true", "1", "on", "yes"].includes(lowered)) return true;
+      if (["false", "0", "off", "no"].includes(lowered)) return false;
+      ctx.addIssue({ code: "custom", message: `must be true or false, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    });
+
+const textSetting = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? fallback : v));
+
+/**
+ * The recovery engine's options: upstream's names (masakari-engine.md
+ * §1.5) in upper case, prefixed with their group where upstream has one,
+ * with upstream's defaults. Durations are in seconds.
+ */
+const RECOVERY_OPTIONS = {
+  WAIT_PERIOD_AFTER_SERVICE_UPDATE: integerSetting(180, 0),
+  WAIT_PERIOD_AFTER_EVACUATION: integerSetting(90, 0),
+  VERIFY_INTERVAL: integerSetting(1, 0),
+  WAIT_PERIOD_AFTER_POWER_OFF: integerSetting(180, 0),
+  WAIT_PERIOD_AFTER_POWER_ON: integerSetting(60, 0),
+  PROCESS_UNFINISHED_NOTIFICATIONS_INTERVAL: integerSetting(120, 1),
+  RETRY_NOTIFICATION_NEW_STATUS_INTERVAL: integerSetting(60, 0),
+  CHECK_EXPIRED_NOTIFICATIONS_INTERVAL: integerSetting(600, 1),
+  NOTIFICATIONS_EXPIRED_INTERVAL: integerSetting(86400, 0),
+  HOST_FAILURE_RECOVERY_THREADS: integerSetting(3, 1),
+  HOST_FAILURE_EVACUATE_ALL_INSTANCES: booleanSetting(true),
+  HOST_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY: textSetting("HA_Enabled"),
+  HOST_FAILURE_IGNORE_INSTANCES_IN_ERROR_STATE: booleanSetting(false),
+  HOST_FAILURE_ADD_RESERVED_HOST_TO_AGGREGATE: booleanSetting(false),
+  HOST_FAILURE_SERVICE_DISABLE_REASON: textSetting("Masakari detected host failed."),
+  INSTANCE_FAILURE_PROCESS_ALL_INSTANCES: booleanSetting(false),
+  INSTANCE_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY: textSetting("HA_Enabled"),
+  PROCESS_FAILURE_SERVICE_DISABLE_REASON: textSetting("Masakari detected process failed."),
+};
+
+/** The recovery engine's options, as the engine reads them. */
+export interface RecoveryOptions {
+  readonly waitPeriodAfterServiceUpdate: number;
+  readonly waitPeriodAfterEvacuation: number;
+  readonly verifyInterval: number;
+  readonly waitPeriodAfterPowerOff: number;
+  readonly waitPeriodAfterPowerOn: number;
+  readonly processUnfinishedNotificationsInterval: number;
+  readonly retryNotificationNewStatusInterval: number;
+  readonly checkExpiredNotificationsInterval: number;
+  readonly notificationsExpiredInterval: number;
+  readonly hostFailure: {
+    readonly recoveryThreads: number;
+    readonly evacuateAllInstances: boolean;
+    readonly haEnabledInstanceMetadataKey: string;
+    readonly ignoreInstancesInErrorState: boolean;
+    readonly addReservedHostToAggregate: boolean;
+    readonly serviceDisableReason: string;
+  };
+  readonly instanceFailure: { readonly processAllInstances: boolean; readonly haEnabledInstanceMetadataKey: string };
+  readonly processFailure: { readonly serviceDisableReason: string };
+  /** Where Nova is in the token's catalog: service type and interface (`compute:nova:publicURL`). */
+  readonly novaCatalog: { readonly type: string; readonly interface: string; readonly region: string | undefined };
+}
 
 /** An http(s) URL; empty counts as not set. */
 const optionalUrl = () =>
@@ -72,6 +155,22 @@ const settings = z.object({
   KEYSTONE_SERVICE_DOMAIN: z.string().optional(),
   KEYSTONE_TIMEOUT_MS: integerSetting(5000, 1),
   TOKEN_CACHE_SECONDS: integerSetting(300, 0),
+  NOVA_CATALOG_ADMIN_INFO: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const [type, , endpoint, ...rest] = (v?.trim() || "compute:nova:publicURL").split(":");
+      if (!type || !endpoint || rest.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be <service_type>:<service_name>:<endpoint_type>, got ${JSON.stringify(v)}`,
+        });
+        return z.NEVER;
+      }
+      return { type, interface: endpoint.replace(/URL$/, "") };
+    }),
+  OS_REGION_NAME: z.string().optional(),
+  ...RECOVERY_OPTIONS,
   POLICY: z
     .string()
     .optional()
@@ -101,6 +200,7 @@ export interface Config {
   readonly keystone: KeystoneSettings | undefined;
   /** The longest a token validation is reused, in seconds (AUTH_STRATEGY=keystone). */
   readonly tokenCacheSeconds: number;
+  readonly recovery: RecoveryOptions;
   /**
    * Why /v1 cannot be served: AUTH_STRATEGY=keystone without the Worker's
    * Keystone identity. The Worker starts (secrets are often set after the
@@ -196,5 +296,30 @@ export function loadConfig(env: Partial<Env>): Config {
     keystone: identity && !("problem" in identity) ? identity : undefined,
     tokenCacheSeconds: s.TOKEN_CACHE_SECONDS,
     unservable,
+    recovery: {
+      waitPeriodAfterServiceUpdate: s.WAIT_PERIOD_AFTER_SERVICE_UPDATE,
+      waitPeriodAfterEvacuation: s.WAIT_PERIOD_AFTER_EVACUATION,
+      verifyInterval: s.VERIFY_INTERVAL,
+      waitPeriodAfterPowerOff: s.WAIT_PERIOD_AFTER_POWER_OFF,
+      waitPeriodAfterPowerOn: s.WAIT_PERIOD_AFTER_POWER_ON,
+      processUnfinishedNotificationsInterval: s.PROCESS_UNFINISHED_NOTIFICATIONS_INTERVAL,
+      retryNotificationNewStatusInterval: s.RETRY_NOTIFICATION_NEW_STATUS_INTERVAL,
+      checkExpiredNotificationsInterval: s.CHECK_EXPIRED_NOTIFICATIONS_INTERVAL,
+      notificationsExpiredInterval: s.NOTIFICATIONS_EXPIRED_INTERVAL,
+      hostFailure: {
+        recoveryThreads: s.HOST_FAILURE_RECOVERY_THREADS,
+        evacuateAllInstances: s.HOST_FAILURE_EVACUATE_ALL_INSTANCES,
+        haEnabledInstanceMetadataKey: s.HOST_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY,
+        ignoreInstancesInErrorState: s.HOST_FAILURE_IGNORE_INSTANCES_IN_ERROR_STATE,
+        addReservedHostToAggregate: s.HOST_FAILURE_ADD_RESERVED_HOST_TO_AGGREGATE,
+        serviceDisableReason: s.HOST_FAILURE_SERVICE_DISABLE_REASON,
+      },
+      instanceFailure: {
+        processAllInstances: s.INSTANCE_FAILURE_PROCESS_ALL_INSTANCES,
+        haEnabledInstanceMetadataKey: s.INSTANCE_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY,
+      },
+      processFailure: { serviceDisableReason: s.PROCESS_FAILURE_SERVICE_DISABLE_REASON },
+      novaCatalog: { ...s.NOVA_CATALOG_ADMIN_INFO, region: s.OS_REGION_NAME || undefined },
+    },
   };
 }

@@ -33,6 +33,16 @@ export function now(): UtcDateTime {
   return { epochSeconds: Math.floor(ms / 1000), microsecond: (ms % 1000) * 1000 };
 }
 
+/**
+ * Python's str(datetime) of a naive UTC datetime, as upstream's progress
+ * messages carry it (masakari-engine.md §4.2): a space between date and
+ * time, and no fraction at all when the microseconds are 0.
+ */
+export function pythonStr(t: UtcDateTime): string {
+  const text = formatDb(t);
+  return t.microsecond === 0 ? text.slice(0, -7) : text;
+}
+
 /** Now as created_at/updated_at are written: microseconds zeroed (spec §3.1). */
 export function nowSeconds(): string {
   return formatDb({ epochSeconds: now().epochSeconds, microsecond: 0 });

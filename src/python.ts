@@ -80,6 +80,17 @@ function escapeJsonString(s: string): string {
   return JSON.stringify(s).replace(BEYOND_ASCII, (c) => `\\u${hex(c.charCodeAt(0), 4)}`);
 }
 
+/** repr() of a Python float: `1.0`, `0.3`, `1e-05`. */
+export function floatRepr(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e16) return `${n}.0`;
+  return reprNumber(n);
+}
+
+/** A number that Python holds as a float: pythonJson writes it as json.dumps writes a float (`1.0`). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
 /**
  * json.dumps(value) with Python's defaults: `", "` and `": "` separators and
  * ensure_ascii (every character outside printable ASCII as a \uXXXX escape).
@@ -90,6 +101,7 @@ export function pythonJson(value: unknown): string {
   if (value === false) return "false";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
   if (typeof value === "string") return escapeJsonString(value);
+  if (value instanceof PyFloat) return Number.isFinite(value.value) ? floatRepr(value.value) : "null";
   if (Array.isArray(value)) {
     let out = "[";
     for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ", ") + pythonJson(value[i]);

@@ -1,5 +1,5 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/config";
+import type { RecoveryParams, Env as WorkerEnv } from "../src/config";
 
 declare global {
   namespace Cloudflare {
@@ -7,6 +7,10 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** The fake OpenStack (test/fakes/openstack.mjs). */
       FAKE_OPENSTACK: Fetcher;
+      /** The recovery engine's Workflow (wrangler.toml). */
+      RECOVERY: Workflow<RecoveryParams>;
+      /** The stateful Nova stand-in's control API (test/fakes/nova.mjs). */
+      NOVA_STAND_IN: Fetcher;
     }
     // Types `exports.default` from "cloudflare:workers" in tests.
     interface GlobalProps {

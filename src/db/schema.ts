@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, type SQLiteColumn, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  type SQLiteColumn,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 // Tables and columns carry upstream Masakari's names (spec §11, D11) so rows
 // can be moved from an existing Masakari database.
@@ -208,7 +218,81 @@ export const vmoves = sqliteTable(
   ],
 );
 
+// The recovery engine's own tables (D19): what taskflow keeps in its
+// logbooks, flowdetails and atomdetails, reduced to what the API shows
+// (recovery_workflow_details, masakari-engine.md §4) and what the engine
+// needs to run each notification once (D16, D17).
+
+export const RECOVERY_MODES = ["rpc", "periodic"] as const;
+export type RecoveryMode = (typeof RECOVERY_MODES)[number];
+
+/**
+ * One run of the engine on a notification, each a Workflow instance
+ * (`<notification uuid>-<run>`). Run 1 is started when the notification is
+ * stored, as upstream's RPC cast (`rpc`); a later run is the periodic task's
+ * re-run of an `error` notification (`periodic`: an `error` it ends with
+ * becomes `failed`), or takes over a run whose instance died, in its mode.
+ * Only the latest run of a notification may change it.
+ */
+export const recoveryRuns = sqliteTable(
+  "recovery_runs",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    mode: text("mode", { enum: RECOVERY_MODES }).notNull(),
+    created_at: text("created_at").notNull(),
+    ended_at: text("ended_at"),
+    /** The status the run left the notification in. */
+    outcome: text("outcome", { enum: NOTIFICATION_STATUSES }),
+  },
+  (t) => [primaryKey({ columns: [t.notification_uuid, t.run] })],
+);
+
+/**
+ * A task of a flow, as taskflow's atomdetail: its state (taskflow's:
+ * RUNNING, SUCCESS, REVERTED...) and progress. A run's first flow is
+ * flow 1; a `*_priority` fallback adds flow 2, as upstream adds a flowdetail.
+ */
+export const recoveryTasks = sqliteTable(
+  "recovery_tasks",
+  {
+    id: integer("id").primaryKey(),
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    flow: integer("flow").notNull(),
+    name: text("name").notNull(),
+    state: text("state").notNull(),
+    progress: real("progress").notNull(),
+  },
+  (t) => [uniqueIndex("recovery_tasks_key").on(t.notification_uuid, t.run, t.flow, t.name)],
+);
+
+/**
+ * A task's progress messages (upstream's update_details), in the order
+ * written. Keyed by the Workflow step that wrote it and its place in that
+ * step, so a step run again replaces its messages rather than add them.
+ */
+export const recoveryProgress = sqliteTable(
+  "recovery_progress",
+  {
+    id: integer("id").primaryKey(),
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    flow: integer("flow").notNull(),
+    task: text("task").notNull(),
+    step: text("step").notNull(),
+    idx: integer("idx").notNull(),
+    /** Python's str(datetime): `2026-11-30 02:18:35.075734`. */
+    timestamp: text("timestamp").notNull(),
+    /** As upstream shows it: a string ("0.0", "0.3", "1.0"). */
+    progress: text("progress").notNull(),
+    message: text("message").notNull(),
+  },
+  (t) => [uniqueIndex("recovery_progress_key").on(t.notification_uuid, t.run, t.flow, t.task, t.step, t.idx)],
+);
+
 export type SegmentRow = typeof failoverSegments.$inferSelect;
 export type HostRow = typeof hosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type VmoveRow = typeof vmoves.$inferSelect;
+export type RecoveryRunRow = typeof recoveryRuns.$inferSelect;

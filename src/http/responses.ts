@@ -41,3 +41,20 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
   (c.var.log ?? console).error(`${c.req.method} ${c.req.path} failed:`, error);
   return faultResponse(c, 500, messages.serverError);
 }
+
+/**
+ * Runs `work` after the response when the runtime allows (waitUntil), else
+ * before it returns (an app called without an execution context). Its
+ * failure is logged, never the request's.
+ */
+export async function afterResponse(c: Context<AppEnv>, what: string, work: () => Promise<unknown>): Promise<void> {
+  const done = work().catch((error) => (c.var.log ?? console).error(`${what} failed:`, error));
+  let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined;
+  }
+  if (ctx) ctx.waitUntil(done);
+  else await done;
+}

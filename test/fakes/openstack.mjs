@@ -4,7 +4,9 @@
 // cannot disturb each other; it counts the calls it gets per token so tests
 // can ask how often it was called.
 //
-// Nova (any host but keystone.test), GET .../os-services?binary=nova-compute&host=NAME:
+// Nova at nova.test: the stateful stand-in (./nova.mjs) the recovery engine
+// works against, named in the Worker's Keystone catalog.
+// Nova (any other host but keystone.test), GET .../os-services?binary=nova-compute&host=NAME:
 //   a nova-compute service exists for every NAME except those starting with
 //   "unknown"; NAME starting with "broken" answers 500, "slow" never answers
 //   in time (30 s).
@@ -12,7 +14,8 @@
 //   POST /v3/auth/tokens: the Worker's own login. Accepts user "masakari" (or
 //   "masakari-<anything>", so a test can count its own logins) with password
 //   "masakari-secret" on project "service", or application credential
-//   "appcred-id" / "appcred-secret"; issues a service token "svc-N".
+//   "appcred-id" / "appcred-secret"; issues a service token "svc-N" whose
+//   catalog names compute at http://nova.test/v2.1.
 //   GET /v3/auth/tokens: X-Auth-Token must be a service token it issued
 //   (else 401). The subject token's prefix says who it is:
 //     admin-*    user u-admin,  project aaaa...(32), roles admin, member, reader
@@ -40,6 +43,14 @@ let issued = 0;
 const hex = (c) => c.repeat(32);
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 const keystoneError = (code, title, message) => json(code, { error: { code, title, message } });
+
+const CATALOG = [
+  {
+    type: "compute",
+    name: "nova",
+    endpoints: [{ interface: "public", region_id: "RegionOne", region: "RegionOne", url: "http://nova.test/v2.1" }],
+  },
+];
 
 const identities = {
   admin: { user: "u-admin", project: hex("a"), roles: ["admin", "member", "reader"] },
@@ -88,10 +99,9 @@ async function keystone(request, url) {
     }
     const token = `svc-${++issued}`;
     serviceTokens.add(token);
-    const response = json(
-      201,
-      tokenBody({ user: "u-masakari", project: hex("5"), roles: ["admin"], expires: inAnHour() }),
-    );
+    const body = tokenBody({ user: "u-masakari", project: hex("5"), roles: ["admin"], expires: inAnHour() });
+    body.token.catalog = CATALOG;
+    const response = json(201, body);
     response.headers.set("X-Subject-Token", token);
     return response;
   }
@@ -132,8 +142,9 @@ async function nova(request, url) {
 }
 
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.hostname === "nova.test") return env.NOVA.fetch(request);
     if (url.hostname === "control.test") {
       if (url.pathname === "/calls") return json(200, { calls: calls.get(url.searchParams.get("key")) ?? 0 });
       return json(404, {});

@@ -1,12 +1,14 @@
 import { parseIsoTime } from "../../datetime";
+import { startRun } from "../../engine/start";
 import { badRequest, conflict, messages, notFound } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
 import { lastParam, pageRequest, pageRows } from "../../http/paging";
-import { reply } from "../../http/responses";
+import { afterResponse, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { validate } from "../../http/validation";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/json-schema";
+import { recoveryWorkflowDetails } from "./details";
 import { createSchema, type NotificationType, payloadSchemas } from "./schemas";
 import { createNotification, findNotification, listNotifications, type NotificationFilters } from "./store";
 import { notificationView } from "./view";
@@ -64,6 +66,13 @@ export const notificationRoutes: Route[] = [
       }
       if (result === "duplicate")
         throw conflict(messages.notificationDuplicate(notification.hostname, notification.type));
+      // D13: the engine's first run, as upstream's RPC cast. Starting it
+      // never fails the 202: the row is stored, and a start that is lost is
+      // made by the periodic task (src/engine/periodic.ts).
+      const recovery = c.env.RECOVERY;
+      if (recovery) {
+        await afterResponse(c, "starting the recovery", () => startRun(recovery, result.notification_uuid, 1));
+      }
       return reply(c, 202, { notification: notificationView(result) });
     },
   }),
@@ -76,7 +85,9 @@ export const notificationRoutes: Route[] = [
       const id = c.req.param("id") ?? "";
       const row = isUuidLike(id) ? await findNotification(c.var.db, id) : undefined;
       if (!row) throw notFound(messages.notificationNotFound(id));
-      const workflowDetails = atLeast(c.var.apiVersion, 1, 1);
+      const workflowDetails = atLeast(c.var.apiVersion, 1, 1)
+        ? await recoveryWorkflowDetails(c.var.db, row.notification_uuid, row.type)
+        : undefined;
       return reply(c, 200, { notification: notificationView(row, { workflowDetails }) });
     },
   }),

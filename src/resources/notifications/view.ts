@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { NotificationRow } from "../../db/schema";
+import type { TaskDetails } from "./details";
 
 /** The stored payload: JSON text, as upstream stores it. */
 function payloadOf(row: NotificationRow): unknown {
@@ -13,10 +14,10 @@ function payloadOf(row: NotificationRow): unknown {
 
 /**
  * A notification as the API shows it, keys in upstream master's order
- * (spec §3.1). `recovery_workflow_details` is shown by GET-by-id from 1.1;
- * until an engine records progress it is empty (D13).
+ * (spec §3.1). `recovery_workflow_details` is shown by GET-by-id from 1.1
+ * (./details.ts).
  */
-export function notificationView(row: NotificationRow, options: { workflowDetails?: boolean } = {}) {
+export function notificationView(row: NotificationRow, options: { workflowDetails?: TaskDetails[] } = {}) {
   return {
     id: row.id,
     notification_uuid: row.notification_uuid,
@@ -25,7 +26,7 @@ export function notificationView(row: NotificationRow, options: { workflowDetail
     type: row.type,
     payload: payloadOf(row),
     status: row.status,
-    ...(options.workflowDetails ? { recovery_workflow_details: [] } : {}),
+    ...(options.workflowDetails ? { recovery_workflow_details: options.workflowDetails } : {}),
     failover_segment_uuid: row.failover_segment_uuid,
     message: row.message,
     created_at: formatApi(row.created_at),

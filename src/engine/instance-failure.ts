@@ -1,0 +1,116 @@
+import { NovaError } from "../openstack/nova";
+import { RecoveryError } from "./errors";
+import { Flow, poll, type Recovery } from "./recovery";
+import { haEnabled, vmState } from "./servers";
+
+// VM (masakari-engine.md §3.3): a failed instance is stopped, started and
+// confirmed active, when it is HA-enabled or every instance is to be
+// processed.
+
+const STOP = "StopInstanceTask";
+const START = "StartInstanceTask";
+const CONFIRM = "ConfirmInstanceActiveTask";
+
+/** The (event, vir_domain_event) pairs upstream recovers; anything else is ignored. */
+const RECOVERED_EVENTS = new Set([
+  "LIFECYCLE/STOPPED_FAILED",
+  "QEMU_GUEST_AGENT_ERROR/STOPPED_FAILED",
+  "IO_ERROR/IO_ERROR_REPORT",
+]);
+
+export const isRecoveredEvent = (event: unknown, virDomainEvent: unknown) =>
+  RECOVERED_EVENTS.has(`${String(event)}/${String(virDomainEvent)}`);
+
+export async function recoverInstance(recovery: Recovery, instanceUuid: string): Promise<void> {
+  const { nova, options } = recovery;
+  const settings = options.instanceFailure;
+  const id = instanceUuid;
+  const stopped = async () => (vmState(await nova.server(id)) === "stopped" ? true : undefined);
+  const flow = new Flow(recovery, 1);
+  try {
+    await flow.task(STOP, "stop", async (progress) => {
+      const server = await nova.server(id);
+      if (!settings.processAllInstances && !haEnabled(server, settings.haEnabledInstanceMetadataKey)) {
+        progress.update(`Skipping recovery for instance: ${id} as it is not Ha_Enabled`, 1.0);
+        throw new RecoveryError("SkipInstanceRecoveryException", "Skipping instance recovery");
+      }
+      const vm = vmState(server);
+      if (vm === "paused" || vm === "rescued") {
+        progress.update(`Recovery of instance '${id}' is ignored as it is in '${vm}' state.`, 1.0);
+        throw new RecoveryError("IgnoreInstanceRecoveryException", "Ignoring instance recovery");
+      }
+      if (vm === "stopped") return;
+      if (vm === "resized") await nova.action(id, { "os-resetState": { state: "active" } });
+      progress.update(`Stopping instance: ${id}`, 0.0);
+      try {
+        await nova.action(id, { "os-stop": null });
+      } catch (error) {
+        if (!(error instanceof NovaError) || error.status !== 409) throw error;
+        progress.update(`Conflict when stopping instance: ${id}`, 0.0);
+        if (vmState(await nova.server(id)) !== "stopped") throw error;
+      }
+    });
+    const result = await poll(
+      flow,
+      `${STOP} poll`,
+      { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOff },
+      stopped,
+    );
+    await flow.task(
+      STOP,
+      "stopped",
+      async (progress) => {
+        if (result === "timeout") {
+          const message = `Failed to stop instance ${id}`;
+          progress.update(message, 1.0);
+          throw new RecoveryError("InstanceRecoveryFailureException", message);
+        }
+        progress.update(`Stopped instance: '${id}'`, 1.0);
+      },
+      { last: true },
+    );
+
+    await flow.task(
+      START,
+      "start",
+      async (progress) => {
+        progress.update(`Starting instance: '${id}'`, 0.0);
+        const vm = vmState(await nova.server(id));
+        if (vm !== "stopped") {
+          const message = `Invalid state for Instance ${id}. Expected state: 'STOPPED', Actual state: '${vm}'`;
+          progress.update(message, 1.0);
+          throw new RecoveryError("InstanceRecoveryFailureException", message);
+        }
+        await nova.action(id, { "os-start": null });
+        progress.update(`Instance started: '${id}'`, 1.0);
+      },
+      { last: true },
+    );
+
+    await flow.task(CONFIRM, "start", async (progress) =>
+      progress.update(`Confirming instance '${id}' vm_state is ACTIVE`, 0.0),
+    );
+    const active = await poll(
+      flow,
+      `${CONFIRM} poll`,
+      { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOn },
+      async () => (vmState(await nova.server(id)) === "active" ? true : undefined),
+    );
+    await flow.task(
+      CONFIRM,
+      "end",
+      async (progress) => {
+        if (active === "timeout") {
+          const message = `Failed to start instance ${id}`;
+          progress.update(message, 1.0);
+          throw new RecoveryError("InstanceRecoveryFailureException", message);
+        }
+        progress.update(`Confirmed instance '${id}' vm_state is ACTIVE`, 1.0);
+      },
+      { last: true },
+    );
+  } catch (error) {
+    await flow.revert(flow.executed);
+    throw error;
+  }
+}

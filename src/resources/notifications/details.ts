@@ -1,0 +1,51 @@
+import { asc, eq } from "drizzle-orm";
+import type { Database } from "../../db/database";
+import { recoveryProgress, recoveryTasks } from "../../db/schema";
+import { PyFloat } from "../../python";
+
+// recovery_workflow_details (microversion 1.1, masakari-engine.md §4.3-§4.4):
+// the tasks of every flow the engine ran on the notification, flow after
+// flow, each task in its flow's order and only once it has progress, with
+// taskflow's state and float progress and its messages, progress as text.
+
+/** The task names of each type's flows, in the order upstream lists them. */
+const TASKS: Readonly<Record<string, readonly string[]>> = {
+  COMPUTE_HOST: ["DisableComputeServiceTask", "PrepareHAEnabledInstancesTask", "EvacuateInstancesTask"],
+  PROCESS: ["DisableComputeNodeTask", "ConfirmComputeNodeDisabledTask"],
+  VM: ["StopInstanceTask", "StartInstanceTask", "ConfirmInstanceActiveTask"],
+};
+
+export interface TaskDetails {
+  readonly name: string;
+  readonly progress: PyFloat;
+  readonly progress_details: { timestamp: string; progress: string; message: string }[];
+  readonly state: string;
+}
+
+export async function recoveryWorkflowDetails(db: Database, uuid: string, type: string): Promise<TaskDetails[]> {
+  const [tasks, messages] = await db.batch([
+    db
+      .select()
+      .from(recoveryTasks)
+      .where(eq(recoveryTasks.notification_uuid, uuid))
+      .orderBy(asc(recoveryTasks.run), asc(recoveryTasks.flow), asc(recoveryTasks.id)),
+    db
+      .select()
+      .from(recoveryProgress)
+      .where(eq(recoveryProgress.notification_uuid, uuid))
+      .orderBy(asc(recoveryProgress.timestamp), asc(recoveryProgress.id)),
+  ]);
+  const flowOf = (row: { run: number; flow: number }) => `${row.run}/${row.flow}`;
+  const flows = [...new Set(tasks.map(flowOf))];
+  const order = TASKS[type] ?? [];
+  return flows.flatMap((flow) =>
+    order.flatMap((name) => {
+      const task = tasks.find((t) => flowOf(t) === flow && t.name === name);
+      const details = messages
+        .filter((m) => flowOf(m) === flow && m.task === name)
+        .map((m) => ({ timestamp: m.timestamp, progress: m.progress, message: m.message }));
+      if (!task || details.length === 0) return [];
+      return [{ name, progress: new PyFloat(task.progress), progress_details: details, state: task.state }];
+    }),
+  );
+}
