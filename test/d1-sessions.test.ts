@@ -14,6 +14,7 @@ import {
   put,
   seedNotification,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -25,7 +26,6 @@ import {
 
 /** A bookmark as D1 (and Miniflare) issues it. */
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 
 const bookmarkOf = (res: Exchange) => res.headers.get("x-d1-bookmark");
 const withBookmark = (bookmark: string) => ({ headers: { "x-d1-bookmark": bookmark } });
@@ -259,8 +259,8 @@ describe("a bookmark that is not one, or that D1 refuses: ignored, never a 400 o
 
 describe("faults", () => {
   it("a 404 after a query carries a bookmark", async () => {
-    const res = await get(`/v1/segments/${UNKNOWN}`);
-    expectFault(res, 404, "itemNotFound", `No failover segment with id ${UNKNOWN}.`);
+    const res = await get(`/v1/segments/${UNKNOWN_UUID}`);
+    expectFault(res, 404, "itemNotFound", `No failover segment with id ${UNKNOWN_UUID}.`);
     expect(bookmarkOf(res)).toMatch(BOOKMARK);
   });
 

@@ -9,6 +9,9 @@ export const ORIGIN = "http://masakari.test";
 /** A datetime as the API writes it: ISO 8601 in seconds, six zero fraction digits. */
 export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 
+/** A well-formed uuid no segment, host, notification or vmove has. */
+export const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
+
 /**
  * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
  * with a service user, and a short timeout so "Keystone does not answer" tests

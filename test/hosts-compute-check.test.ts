@@ -13,6 +13,7 @@ import {
   seedNotification,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -27,7 +28,6 @@ import {
 // those starting with "unknown"; "broken*" answers 500 and "slow*" hangs.
 
 const NOVA_URL = "http://nova.test/v2.1";
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
 type Json = any;
@@ -193,10 +193,10 @@ describe("D10: with NOVA_URL", () => {
   it("D10: an unknown segment is 404 before any Nova call", async () => {
     const name = unique("compute");
     expectFault(
-      await nova("POST", `/v1/segments/${UNKNOWN}/hosts`, { body: hostBody(name) }),
+      await nova("POST", `/v1/segments/${UNKNOWN_UUID}/hosts`, { body: hostBody(name) }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
     expect(await novaCalls(name)).toBe(0);
   });
@@ -272,10 +272,10 @@ describe("D10: with NOVA_URL", () => {
   it("D10: a rename of an unknown host is 404 and Nova is not asked", async () => {
     const name = unique("compute-new");
     expectFault(
-      await renameWith(nova, segment, UNKNOWN, name),
+      await renameWith(nova, segment, UNKNOWN_UUID, name),
       404,
       "itemNotFound",
-      `Host '${UNKNOWN}' under failover_segment '${segment.uuid}' could not be found.`,
+      `Host '${UNKNOWN_UUID}' under failover_segment '${segment.uuid}' could not be found.`,
     );
     expect(await novaCalls(name)).toBe(0);
   });

@@ -15,6 +15,7 @@ import {
   storedHostRow,
   successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -30,7 +31,6 @@ const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 const BOOLEAN_ENUM =
   "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
 type Json = any;
@@ -463,7 +463,7 @@ describe("validation (#121-#127)", () => {
 
   it("the body is validated before the segment is looked up", async () => {
     await expectRefused(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: { name: "compute9" } }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: { name: "compute9" } }),
       "Invalid input for field/attribute host. Value: {'name': 'compute9'}. 'type' is a required property",
     );
   });
@@ -555,10 +555,10 @@ describe("unknown segments (#128)", () => {
 
   it("#128 create in an unknown segment is 404 and writes no row", async () => {
     await expectNoWrite(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: body }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: body }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
@@ -594,10 +594,10 @@ describe("unknown segments (#128)", () => {
 
   it("the 404 carries the request's microversion", async () => {
     await expectNoWrite(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: body }, { version: "1.2" }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: body }, { version: "1.2" }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
       "1.2",
     );
   });

@@ -11,6 +11,7 @@ import {
   seedNotification,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -20,7 +21,6 @@ import {
 // catalogue): a new, running or error notification from ANY live host of a
 // segment blocks the update and the delete of EVERY host of that segment.
 
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 const BLOCKING = ["new", "running", "error"] as const;
 const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
 
@@ -285,17 +285,17 @@ describe("order of checks", () => {
     const { segA, hosts } = await scene();
     await seedNotification(hosts[0].uuid, "new");
     expectFault(
-      await put(hostPath(segA, UNKNOWN), { host: { reserved: true } }),
+      await put(hostPath(segA, UNKNOWN_UUID), { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN, segA.uuid),
+      notUnder(UNKNOWN_UUID, segA.uuid),
     );
   });
 
   it("404 comes before 409: an unknown host in an in-use segment is 404 on DELETE", async () => {
     const { segA, hosts } = await scene();
     await seedNotification(hosts[0].uuid, "running");
-    expectFault(await del(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", notUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("404 comes before 409: a host of another segment reached through an in-use segment is 404", async () => {

@@ -8,6 +8,7 @@ import {
   get,
   put,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -16,7 +17,6 @@ import {
 // catalogue, paging and sorting (spec §3.3), the list filters of spec §5.3
 // and D6 (a relationship name as sort_key is 400, not 500).
 
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 const ACCEPTABLE = "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
@@ -94,7 +94,12 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("#135 an unknown uuid marker is not found", async () => {
-    expectFault(await listA(`?marker=${UNKNOWN}`), 400, "badRequest", `Marker ${UNKNOWN} could not be found.`);
+    expectFault(
+      await listA(`?marker=${UNKNOWN_UUID}`),
+      400,
+      "badRequest",
+      `Marker ${UNKNOWN_UUID} could not be found.`,
+    );
   });
 
   it("an unknown integer marker is not found", async () => {
@@ -359,10 +364,10 @@ describe("filters (#138-#144)", () => {
 describe("unknown segments and the order of checks (#145-#146)", () => {
   it("#145 the hosts of an unknown segment are 404", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
@@ -379,17 +384,17 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
 
   it("the 404 carries the request's microversion", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts`, { version: "1.2" }),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts`, { version: "1.2" }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
       "1.2",
     );
   });
 
   it("limit is checked before the segment is looked up", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?limit=abc`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?limit=abc`),
       400,
       "badRequest",
       "Invalid input received: limit must be an integer",
@@ -398,19 +403,19 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
 
   it("the segment is looked up before the on_maintenance filter is parsed", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?on_maintenance=bogus`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?on_maintenance=bogus`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
   it("the segment is looked up before the sort key is checked", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?sort_key=bogus`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?sort_key=bogus`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 

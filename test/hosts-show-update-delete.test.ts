@@ -13,6 +13,7 @@ import {
   storedHostRow,
   successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -23,7 +24,6 @@ import {
 
 const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
 const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 const BOOLEAN_ENUM =
@@ -94,7 +94,7 @@ describe("show (#147-#150)", () => {
   });
 
   it("#149 an unknown host is 404", async () => {
-    expectFault(await get(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await get(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", notUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("#150 a non-uuid host id on show is 'No host with id'", async () => {
@@ -107,10 +107,10 @@ describe("show (#147-#150)", () => {
 
   it("a host under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      notUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -125,10 +125,10 @@ describe("show (#147-#150)", () => {
 
   it("the 404 carries the request's microversion", async () => {
     expectFault(
-      await get(hostPath(segA, UNKNOWN), { version: "1.1" }),
+      await get(hostPath(segA, UNKNOWN_UUID), { version: "1.1" }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN, segA.uuid),
+      notUnder(UNKNOWN_UUID, segA.uuid),
       "1.1",
     );
   });
@@ -391,7 +391,12 @@ describe("update (#151-#158)", () => {
   });
 
   it("#157 an update of an unknown host is 404", async () => {
-    expectFault(await update(segA, UNKNOWN, { name: "x" }), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(
+      await update(segA, UNKNOWN_UUID, { name: "x" }),
+      404,
+      "itemNotFound",
+      notUnder(UNKNOWN_UUID, segA.uuid),
+    );
   });
 
   it("#158 an update through the wrong segment is 404 and the row is unchanged", async () => {
@@ -411,16 +416,16 @@ describe("update (#151-#158)", () => {
 
   it("an update under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await put(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`, { host: { reserved: true } }),
+      await put(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`, { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      notUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
   it("the body is validated before the host is looked up", async () => {
     expectFault(
-      await update(segA, UNKNOWN, {}),
+      await update(segA, UNKNOWN_UUID, {}),
       400,
       "badRequest",
       "Invalid input for field/attribute host. Value: {}. {} is not valid under any of the given schemas",
@@ -551,7 +556,7 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("a delete of an unknown host is 404", async () => {
-    expectFault(await del(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", notUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("a delete through the wrong segment is 404 and the row is unchanged", async () => {
@@ -566,10 +571,10 @@ describe("delete (#159-#161) and soft delete", () => {
 
   it("a delete under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await del(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`),
+      await del(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      notUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 

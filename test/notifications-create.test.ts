@@ -16,6 +16,7 @@ import {
   sql,
   successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
 
@@ -25,7 +26,6 @@ import {
 // (recovery_workflow_details is [] at >= 1.1 until an engine exists).
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 const KEYS_WITH_DETAILS = [
   ...NOTIFICATION_KEYS.slice(0, 7),
   "recovery_workflow_details",

@@ -12,6 +12,7 @@ import {
   row,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -187,14 +188,13 @@ describe("a new notification created through the API (#200-#205)", () => {
 
   it("an unknown host in the segment is a 404 before the in-use check", async () => {
     const s = await setUp();
-    const unknown = "00000000-0000-0000-0000-000000000000";
-    const res = await del(`/v1/segments/${s.segment.uuid}/hosts/${unknown}`);
+    const res = await del(`/v1/segments/${s.segment.uuid}/hosts/${UNKNOWN_UUID}`);
     expect({ status: res.status, body: res.json }).toEqual({
       status: 404,
       body: fault(
         "itemNotFound",
         404,
-        `Host '${unknown}' under failover_segment '${s.segment.uuid}' could not be found.`,
+        `Host '${UNKNOWN_UUID}' under failover_segment '${s.segment.uuid}' could not be found.`,
       ),
     });
   });

@@ -10,6 +10,7 @@ import {
   post,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
 
@@ -168,10 +169,7 @@ describe("limit and marker (#181-#184)", () => {
   });
 
   it("#184 an unknown marker is a 400", async () => {
-    await expectBadRequest(
-      "?marker=00000000-0000-0000-0000-000000000000",
-      "Marker 00000000-0000-0000-0000-000000000000 could not be found.",
-    );
+    await expectBadRequest(`?marker=${UNKNOWN_UUID}`, `Marker ${UNKNOWN_UUID} could not be found.`);
     await expectBadRequest("?marker=999999", "Marker 999999 could not be found.");
   });
 
@@ -227,7 +225,7 @@ describe("filters (#185-#188)", () => {
   });
 
   it("an unknown source_host_uuid matches nothing and is not an error", async () => {
-    await expectList("?source_host_uuid=00000000-0000-0000-0000-000000000000", []);
+    await expectList(`?source_host_uuid=${UNKNOWN_UUID}`, []);
     await expectList("?source_host_uuid=abc", []);
   });
 

@@ -10,6 +10,7 @@ import {
   seedNotification,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -19,7 +20,6 @@ import {
 // #206, #207, #209, #211, #213, #215). The link is the host's segment, not
 // the notification's failover_segment_uuid.
 
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 const BLOCKING = ["new", "running", "error"] as const;
 const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
 
@@ -245,7 +245,7 @@ describe("notifications that do not block (#211, #213, #215)", () => {
 
 describe("order of checks for an unknown segment", () => {
   it("#206 an unknown segment with an invalid body is 400: the schema runs before the lookup", async () => {
-    const res = await update(UNKNOWN, { x: 1 });
+    const res = await update(UNKNOWN_UUID, { x: 1 });
     expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
       status: 400,
       headers: faultHeaders("1.0"),
@@ -258,11 +258,11 @@ describe("order of checks for an unknown segment", () => {
   });
 
   it("an unknown segment with a valid body is 404: the lookup runs before the in-use check", async () => {
-    const res = await update(UNKNOWN, { description: "x" });
+    const res = await update(UNKNOWN_UUID, { description: "x" });
     expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
       status: 404,
       headers: faultHeaders("1.0"),
-      body: fault("itemNotFound", 404, `No failover segment with id ${UNKNOWN}.`),
+      body: fault("itemNotFound", 404, `No failover segment with id ${UNKNOWN_UUID}.`),
     });
   });
 

@@ -1,5 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { del, type Exchange, fault, faultHeaders, get, post, sql, successHeaders, unique, v1Headers } from "./helpers";
+import {
+  del,
+  type Exchange,
+  fault,
+  faultHeaders,
+  get,
+  post,
+  sql,
+  successHeaders,
+  UNKNOWN_UUID,
+  unique,
+  v1Headers,
+} from "./helpers";
 
 // GET /v1/segments: exchanges #59-#86 of the reference catalogue on the
 // catalogue's data (seg-a..seg-d live, one deleted segment), paging and
@@ -103,8 +115,7 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("#66 an unknown uuid marker", async () => {
-    const uuid = "00000000-0000-0000-0000-000000000000";
-    expectBadRequest(await list(`?marker=${uuid}`), `Marker ${uuid} could not be found.`);
+    expectBadRequest(await list(`?marker=${UNKNOWN_UUID}`), `Marker ${UNKNOWN_UUID} could not be found.`);
   });
 
   it("#67 a marker that is not a number", async () => {

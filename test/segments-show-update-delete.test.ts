@@ -12,6 +12,7 @@ import {
   row,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -20,7 +21,6 @@ import {
 // catalogue, updated_at bookkeeping, soft delete of a segment and its hosts
 // (spec §3.4, §4.3) and the deviation D4.
 
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 const API_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 const DB_SECONDS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
 const DB_MICROSECONDS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
@@ -65,7 +65,7 @@ describe("show (#87-#90)", () => {
   });
 
   it("#89 an unknown uuid is 404", async () => {
-    expectFault(await show(UNKNOWN), 404, "itemNotFound", notFound(UNKNOWN));
+    expectFault(await show(UNKNOWN_UUID), 404, "itemNotFound", notFound(UNKNOWN_UUID));
   });
 
   it("#90 a non-uuid id (the integer id) is 404", async () => {
@@ -300,7 +300,7 @@ describe("update (#91-#102)", () => {
   });
 
   it("#101 an unknown uuid with a valid body is 404", async () => {
-    expectFault(await update(UNKNOWN, { name: "zzz" }), 404, "itemNotFound", notFound(UNKNOWN));
+    expectFault(await update(UNKNOWN_UUID, { name: "zzz" }), 404, "itemNotFound", notFound(UNKNOWN_UUID));
   });
 
   it("a non-uuid id with a valid body is 404", async () => {
@@ -309,7 +309,7 @@ describe("update (#91-#102)", () => {
 
   it("#102 an unknown uuid with an invalid body is 400: the body is validated first", async () => {
     expectFault(
-      await update(UNKNOWN, {}),
+      await update(UNKNOWN_UUID, {}),
       400,
       "badRequest",
       "Invalid input for field/attribute segment. Value: {}. {} is not valid under any of the given schemas",
@@ -380,7 +380,7 @@ describe("methods no route takes (#103-#107)", () => {
 
 describe("delete (#108-#114)", () => {
   it("#108 an unknown uuid is 404", async () => {
-    expectFault(await del(`/v1/segments/${UNKNOWN}`), 404, "itemNotFound", notFound(UNKNOWN));
+    expectFault(await del(`/v1/segments/${UNKNOWN_UUID}`), 404, "itemNotFound", notFound(UNKNOWN_UUID));
   });
 
   it("#109 a non-uuid id is 404", async () => {
@@ -494,7 +494,7 @@ describe("delete (#108-#114)", () => {
       segment.uuid,
     );
     const before = await row("hosts", "uuid", uuid);
-    expect((await del(`/v1/segments/${UNKNOWN}`)).status).toBe(404);
+    expect((await del(`/v1/segments/${UNKNOWN_UUID}`)).status).toBe(404);
     expect(await row("hosts", "uuid", uuid)).toEqual(before);
   });
 });

@@ -10,6 +10,7 @@ import {
   row,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -23,7 +24,6 @@ import {
 
 const ORIGIN = "http://masakari.test";
 const PROJECT = "0123456789abcdef0123456789abcdef";
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
 const MEDIA_TYPES = [{ base: "application/json", type: "application/vnd.openstack.masakari+json;version=1" }];
 

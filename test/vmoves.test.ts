@@ -12,6 +12,7 @@ import {
   put,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
 
@@ -19,8 +20,6 @@ import {
 // engine writes them; here they are inserted by SQL for notifications made
 // through the API. D6: vmove show under an unknown notification is a 404
 // (upstream: 500).
-
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
 const VMOVE_KEYS = [
   "id",
