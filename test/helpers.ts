@@ -12,6 +12,14 @@ export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 /** A well-formed uuid no segment, host, notification or vmove has. */
 export const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
+/** Upstream's 400 message for a segment or host name that breaks the name format (spec §4.2). */
+export const INVALID_NAME =
+  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+
+/** The values a boolean body field accepts, as upstream's "is not one of" message lists them (spec §3.2, §9.3). */
+export const BOOLEAN_ENUM =
+  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
+
 /**
  * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
  * with a service user, and a short timeout so "Keystone does not answer" tests

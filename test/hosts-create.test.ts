@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   call,
   createSegment,
   del,
@@ -8,6 +9,7 @@ import {
   fault,
   faultHeaders,
   get,
+  INVALID_NAME,
   post,
   put,
   row,
@@ -27,10 +29,6 @@ import {
 // itself is in hosts-compute-check.test.ts).
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
 type Json = any;

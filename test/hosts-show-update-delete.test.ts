@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   createHost,
   createSegment,
   del,
   type Exchange,
   expectFault,
   get,
+  INVALID_NAME,
   post,
   put,
   row,
@@ -24,10 +26,6 @@ import {
 
 const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
 const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 const PAST = "2020-01-02 03:04:05.000000";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual

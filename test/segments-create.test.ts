@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   call,
   del,
   type Exchange,
   fault,
   faultHeaders,
+  INVALID_NAME,
   post,
   row,
   sql,
@@ -19,10 +21,6 @@ import {
 // UTF-8), and the details of the name and description formats (spec §4.2).
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 
 interface Fields {
   name: string;
