@@ -34,13 +34,16 @@ export const KEYSTONE_SETTINGS = {
   KEYSTONE_TIMEOUT_MS: "300",
 };
 
+/** An API object or body: asserted whole with toEqual, or field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
+export type Json = any;
+
 export interface Exchange {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  readonly json: any;
+  readonly json: Json;
 }
 
 export interface CallOptions {
@@ -184,8 +187,11 @@ export const faultHeaders = (version = "1.0") => ({
   requestId: true,
 });
 
+/** A way to send a request: the Worker's `call`, or an app from appWith. */
+export type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
+
 /** A Worker app built with other configuration, reached like the Worker. */
-export function appWith(settings: Partial<Record<string, string>>) {
+export function appWith(settings: Partial<Record<string, string>>): Client {
   const app = createApp(loadConfig({ ...env, ...settings }));
   return async (method: string, path: string, options: CallOptions = {}): Promise<Exchange> =>
     call(method, path, options, (request) => app.fetch(request, env));
@@ -262,8 +268,7 @@ export function expectedHost(segment: { uuid: string }, fields: Record<string, u
 }
 
 /** The D1 row of `host` as the API showed it: SQLite datetimes, 0/1 booleans. */
-// biome-ignore lint/suspicious/noExplicitAny: a response body
-export function storedHostRow(host: any) {
+export function storedHostRow(host: Json) {
   return {
     created_at: host.created_at.replace("T", " "),
     updated_at: host.updated_at === null ? null : host.updated_at.replace("T", " "),

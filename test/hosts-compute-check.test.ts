@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   appWith,
-  type CallOptions,
+  type Client,
   createSegment,
   type Exchange,
   expectedHost,
   expectFault,
   fakeCalls,
+  type Json,
   post,
   put,
   row,
@@ -28,10 +29,6 @@ import {
 // those starting with "unknown"; "broken*" answers 500 and "slow*" hangs.
 
 const NOVA_URL = "http://nova.test/v2.1";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
-type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

@@ -10,6 +10,7 @@ import {
   faultHeaders,
   get,
   INVALID_NAME,
+  type Json,
   post,
   put,
   row,
@@ -29,9 +30,6 @@ import {
 // itself is in hosts-compute-check.test.ts).
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
 
 interface HostFields {
   name: string;

@@ -5,6 +5,7 @@ import {
   del,
   expectFault,
   get,
+  type Json,
   post,
   put,
   row,
@@ -23,9 +24,6 @@ import {
 
 const BLOCKING = ["new", "running", "error"] as const;
 const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

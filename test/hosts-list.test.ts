@@ -6,6 +6,7 @@ import {
   type Exchange,
   expectFault,
   get,
+  type Json,
   put,
   successHeaders,
   UNKNOWN_UUID,
@@ -18,9 +19,6 @@ import {
 // and D6 (a relationship name as sort_key is 400, not 500).
 
 const ACCEPTABLE = "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 

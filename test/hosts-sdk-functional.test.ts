@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   appWith,
-  type CallOptions,
+  type Client,
   type Exchange,
   expectedHost,
   fakeCalls,
   fault,
   faultHeaders,
+  type Json,
   row,
   successHeaders,
   unique,
@@ -28,10 +29,6 @@ import {
 // not starting with "unknown".
 
 const NOVA_URL = "http://nova.test/v2.1";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
-type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
 
 let app: Client;
 const project = crypto.randomUUID().replaceAll("-", "");

@@ -5,6 +5,7 @@ import {
   fault,
   faultHeaders,
   get,
+  type Json,
   post,
   sql,
   successHeaders,
@@ -21,13 +22,11 @@ import {
 // own service_type and deletes them again, so the catalogue data is all
 // any other test sees.
 
-// biome-ignore lint/suspicious/noExplicitAny: API bodies
-type Segment = any;
-let a: Segment;
-let b: Segment;
-let c: Segment;
-let d: Segment;
-let deleted: Segment;
+let a: Json;
+let b: Json;
+let c: Json;
+let d: Json;
+let deleted: Json;
 
 beforeAll(async () => {
   const create = async (segment: Record<string, unknown>, version?: string) => {
@@ -55,7 +54,7 @@ beforeAll(async () => {
 
 const list = (query = "", version?: string) => get(`/v1/segments${query}`, { version });
 
-function expectList(res: Exchange, segments: Segment[], version = "1.0") {
+function expectList(res: Exchange, segments: Json[], version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
     status: 200,
     headers: successHeaders(version),
@@ -294,7 +293,7 @@ describe("sorting (#72-#77)", () => {
       { created_at: "2026-01-01 10:00:02.000000", updated_at: "2026-01-01 12:00:00.000000" },
       { created_at: "2026-01-01 10:00:03.000000", updated_at: null },
     ];
-    const made: Segment[] = [];
+    const made: Json[] = [];
     try {
       for (const r of rows) {
         const uuid = crypto.randomUUID();
@@ -332,7 +331,7 @@ describe("sorting (#72-#77)", () => {
         ["asc", [u2, u4, u3, u1]],
         ["desc", [u1, u3, u4, u2]],
       ] as const) {
-        const walked: Segment[] = [];
+        const walked: Json[] = [];
         let marker = "";
         for (let page = 0; page < 6; page++) {
           const res = await list(`${filter}&sort_dir=${dir}&limit=1${marker}`);
