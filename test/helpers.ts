@@ -9,6 +9,15 @@ export const ORIGIN = "http://masakari.test";
 /** A datetime as the API writes it: ISO 8601 in seconds, six zero fraction digits. */
 export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 
+/** A datetime as D1 stores it (SQLAlchemy's SQLite text), in whole seconds. */
+export const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
+
+/** A datetime as D1 stores it, to the microsecond (deleted_at). */
+export const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
+
+/** A uuid as the API generates it: version 4, lower case. */
+export const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 /** A well-formed uuid no segment, host, notification or vmove has. */
 export const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 

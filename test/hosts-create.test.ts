@@ -19,6 +19,7 @@ import {
   successHeaders,
   TIMESTAMP,
   UNKNOWN_UUID,
+  UUID4,
   unique,
   v1Headers,
 } from "./helpers";
@@ -28,8 +29,6 @@ import {
 // §3.2 and the deviation D6 (null type / control_attributes). The Worker under
 // test has no NOVA_URL, so every host name is accepted (D10; the Nova check
 // itself is in hosts-compute-check.test.ts).
-
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface HostFields {
   name: string;

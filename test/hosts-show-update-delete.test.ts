@@ -3,6 +3,8 @@ import {
   BOOLEAN_ENUM,
   createHost,
   createSegment,
+  DB_TIMESTAMP,
+  DB_TIMESTAMP_MICROS,
   del,
   type Exchange,
   expectFault,
@@ -25,8 +27,6 @@ import {
 // #147-#161 and #220-#221 of the reference catalogue, updated_at on real
 // changes only, soft delete (spec §3.4) and the deviation D6 on update.
 
-const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
-const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
 const PAST = "2020-01-02 03:04:05.000000";
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;

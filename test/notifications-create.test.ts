@@ -17,6 +17,7 @@ import {
   successHeaders,
   TIMESTAMP,
   UNKNOWN_UUID,
+  UUID4,
   v1Headers,
 } from "./helpers";
 
@@ -25,7 +26,6 @@ import {
 // master's fields (failover_segment_uuid, message; spec §13) and D13
 // (recovery_workflow_details is [] at >= 1.1 until an engine exists).
 
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const KEYS_WITH_DETAILS = [
   ...NOTIFICATION_KEYS.slice(0, 7),
   "recovery_workflow_details",

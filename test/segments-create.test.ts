@@ -12,6 +12,7 @@ import {
   sql,
   successHeaders,
   TIMESTAMP,
+  UUID4,
   unique,
   v1Headers,
 } from "./helpers";
@@ -19,8 +20,6 @@ import {
 // POST /v1/segments: exchanges #28-#58 of the reference catalogue, the
 // deviations D2 (202), D3 (recovery_method in any case) and D6 (invalid
 // UTF-8), and the details of the name and description formats (spec §4.2).
-
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Fields {
   name: string;
