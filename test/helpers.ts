@@ -30,6 +30,13 @@ export const BOOLEAN_ENUM =
   "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 
 /**
+ * The end of upstream's 400 for a boolean list filter (reserved,
+ * on_maintenance; enabled by D5) given a value that is not boolean-like.
+ */
+export const BOOLEAN_FILTER_VALUES =
+  "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
+
+/**
  * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
  * with a service user, and a short timeout so "Keystone does not answer" tests
  * are quick.

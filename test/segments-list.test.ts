@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_FILTER_VALUES,
   del,
   type Exchange,
   fault,
@@ -69,8 +70,6 @@ function expectBadRequest(res: Exchange, message: string, version = "1.0") {
     body: fault("badRequest", 400, message),
   });
 }
-
-const ENABLED_VALUES = "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
 
 describe("the catalogue data", () => {
   it("has the shape the catalogue's list exchanges assume", () => {
@@ -414,7 +413,7 @@ describe("filters (#78-#86)", () => {
   it("#85 D5: enabled=bogus is refused (upstream: empty list)", async () => {
     expectBadRequest(
       await list("?enabled=bogus"),
-      `Invalid value for enabled: Unrecognized value 'bogus', ${ENABLED_VALUES}`,
+      `Invalid value for enabled: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
@@ -425,14 +424,14 @@ describe("filters (#78-#86)", () => {
   ])("D5: enabled=%j is refused", async (value, shown) => {
     expectBadRequest(
       await list(`?enabled=${value}`),
-      `Invalid value for enabled: Unrecognized value '${shown}', ${ENABLED_VALUES}`,
+      `Invalid value for enabled: Unrecognized value '${shown}', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
   it("D5: the enabled filter is checked even when limit=0 (like the hosts reserved filter)", async () => {
     expectBadRequest(
       await list("?limit=0&enabled=bogus"),
-      `Invalid value for enabled: Unrecognized value 'bogus', ${ENABLED_VALUES}`,
+      `Invalid value for enabled: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
