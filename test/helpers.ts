@@ -174,6 +174,12 @@ export async function seedNotification(
   return uuid;
 }
 
+/** Notification statuses that put their host's segment and its hosts in use (spec §4.3, §5.3). */
+export const BLOCKING = ["new", "running", "error"] as const;
+
+/** Notification statuses that leave the segment and its hosts free. */
+export const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
+
 /** The headers that matter on a v1 response, for toEqual. */
 export function v1Headers(exchange: Exchange) {
   const h = exchange.headers;

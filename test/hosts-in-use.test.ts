@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
+  BLOCKING,
   createHost,
   createSegment,
   del,
   expectFault,
   get,
   type Json,
+  NOT_BLOCKING,
   post,
   put,
   row,
@@ -21,9 +23,6 @@ import {
 // exchanges #202-#205, #208, #210, #212, #214, #216, #218 of the reference
 // catalogue): a new, running or error notification from ANY live host of a
 // segment blocks the update and the delete of EVERY host of that segment.
-
-const BLOCKING = ["new", "running", "error"] as const;
-const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

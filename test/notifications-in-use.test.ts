@@ -7,6 +7,7 @@ import {
   fault,
   faultHeaders,
   get,
+  NOT_BLOCKING,
   post,
   put,
   row,
@@ -212,7 +213,7 @@ describe("statuses set by the engine (#207-#216)", () => {
     await expectInUse(s, () => deleteHost(s, s.other), hostDeleteRefused(s.other));
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks updating the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks updating the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     const res = await put(segmentPath(s), { segment: { description: `status ${status}` } });
@@ -221,7 +222,7 @@ describe("statuses set by the engine (#207-#216)", () => {
     expect((await row("failover_segments", "uuid", s.segment.uuid))?.description).toBe(`status ${status}`);
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks updating every host of the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks updating every host of the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     for (const host of [s.source, s.other]) {
@@ -232,7 +233,7 @@ describe("statuses set by the engine (#207-#216)", () => {
     }
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks deleting a host and then the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks deleting a host and then the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     const hostRes = await deleteHost(s, s.other);

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  BLOCKING,
   createSegment,
   del,
   type Exchange,
   fault,
   faultHeaders,
+  NOT_BLOCKING,
   put,
   row,
   seedNotification,
@@ -19,9 +21,6 @@ import {
 // comes from a live host of the segment (spec §4.3; catalogue #200, #201,
 // #206, #207, #209, #211, #213, #215). The link is the host's segment, not
 // the notification's failover_segment_uuid.
-
-const BLOCKING = ["new", "running", "error"] as const;
-const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
 
 const inUseUpdate = (uuid: string) =>
   `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
