@@ -212,6 +212,9 @@ export const faultHeaders = (version = "1.0") => ({
 /** A way to send a request: the Worker's `call`, or an app from appWith. */
 export type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
 
+/** A compute endpoint the fake Nova of test/fakes/openstack.mjs answers at (D10). */
+export const NOVA_URL = "http://nova.test/v2.1";
+
 /** A Worker app built with other configuration, reached like the Worker. */
 export function appWith(settings: Partial<Record<string, string>>): Client {
   const app = createApp(loadConfig({ ...env, ...settings }));

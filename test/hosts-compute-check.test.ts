@@ -8,6 +8,7 @@ import {
   expectFault,
   fakeCalls,
   type Json,
+  NOVA_URL,
   post,
   put,
   row,
@@ -27,8 +28,6 @@ import {
 // update: schema 400 → host 404 → in-use 409 → Nova 400 → duplicate 409.
 // The fake Nova (test/fakes/openstack.mjs) knows every host name except
 // those starting with "unknown"; "broken*" answers 500 and "slow*" hangs.
-
-const NOVA_URL = "http://nova.test/v2.1";
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

@@ -8,6 +8,7 @@ import {
   fault,
   faultHeaders,
   type Json,
+  NOVA_URL,
   row,
   successHeaders,
   unique,
@@ -27,8 +28,6 @@ import {
 // instance-ha 1.2. A compute endpoint is configured, as in devstack, so host
 // names are checked against (fake) Nova (D10): its hypervisors are any name
 // not starting with "unknown".
-
-const NOVA_URL = "http://nova.test/v2.1";
 
 let app: Client;
 const project = crypto.randomUUID().replaceAll("-", "");
