@@ -13,6 +13,7 @@ import {
   post,
   put,
   seedNotification,
+  segmentUpdateInUse,
   successHeaders,
   UNKNOWN_UUID,
   unique,
@@ -275,12 +276,7 @@ describe("faults", () => {
     const host = await createHost(segment.uuid);
     await seedNotification(host.uuid, "running");
     const res = await put(`/v1/segments/${segment.uuid}`, { segment: { description: "x" } });
-    expectFault(
-      res,
-      409,
-      "conflictingRequest",
-      `Failover segment ${segment.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(res, 409, "conflictingRequest", segmentUpdateInUse(segment.uuid));
     expect(bookmarkOf(res)).toMatch(BOOKMARK);
   });
 

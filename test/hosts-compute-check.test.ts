@@ -7,6 +7,8 @@ import {
   expectedHost,
   expectFault,
   fakeCalls,
+  hostNotUnder,
+  hostUpdateInUse,
   type Json,
   NOVA_URL,
   post,
@@ -241,12 +243,7 @@ describe("D10: with NOVA_URL", () => {
     await seedNotification(host.uuid, "new");
     const before = await hostRow(host);
     const name = unique("compute-new");
-    expectFault(
-      await renameWith(nova, seg, host, name),
-      409,
-      "conflictingRequest",
-      `Host ${host.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(await renameWith(nova, seg, host, name), 409, "conflictingRequest", hostUpdateInUse(host.uuid));
     expect(await hostRow(host)).toEqual(before);
     expect(await novaCalls(name)).toBe(0);
   });
@@ -256,12 +253,7 @@ describe("D10: with NOVA_URL", () => {
     const host = await knownHost(seg);
     await seedNotification(host.uuid, "running");
     const name = unique("unknown-in-use");
-    expectFault(
-      await renameWith(nova, seg, host, name),
-      409,
-      "conflictingRequest",
-      `Host ${host.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(await renameWith(nova, seg, host, name), 409, "conflictingRequest", hostUpdateInUse(host.uuid));
     expect(await novaCalls(name)).toBe(0);
   });
 
@@ -271,7 +263,7 @@ describe("D10: with NOVA_URL", () => {
       await renameWith(nova, segment, UNKNOWN_UUID, name),
       404,
       "itemNotFound",
-      `Host '${UNKNOWN_UUID}' under failover_segment '${segment.uuid}' could not be found.`,
+      hostNotUnder(UNKNOWN_UUID, segment.uuid),
     );
     expect(await novaCalls(name)).toBe(0);
   });
@@ -280,12 +272,7 @@ describe("D10: with NOVA_URL", () => {
     const host = await knownHost();
     const other = await createSegment({ name: unique("seg-other") });
     const name = unique("unknown-wrong");
-    expectFault(
-      await renameWith(nova, other, host, name),
-      404,
-      "itemNotFound",
-      `Host '${host.uuid}' under failover_segment '${other.uuid}' could not be found.`,
-    );
+    expectFault(await renameWith(nova, other, host, name), 404, "itemNotFound", hostNotUnder(host.uuid, other.uuid));
     expect(await novaCalls(name)).toBe(0);
   });
 

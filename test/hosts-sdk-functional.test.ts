@@ -7,6 +7,7 @@ import {
   fakeCalls,
   fault,
   faultHeaders,
+  hostNotUnder,
   type Json,
   NOVA_URL,
   row,
@@ -231,7 +232,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
     expect({ status: gone.status, headers: v1Headers(gone), body: gone.json }).toEqual({
       status: 404,
       headers: faultHeaders(),
-      body: fault("itemNotFound", 404, `Host '${host.uuid}' under failover_segment '${seg.uuid}' could not be found.`),
+      body: fault("itemNotFound", 404, hostNotUnder(host.uuid, seg.uuid)),
     });
   });
 

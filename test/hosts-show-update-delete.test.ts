@@ -9,6 +9,7 @@ import {
   type Exchange,
   expectFault,
   get,
+  hostNotUnder,
   INVALID_NAME,
   type Json,
   post,
@@ -54,9 +55,6 @@ async function expectUpdated(res: Exchange, before: Json, changes: Record<string
   return host;
 }
 
-const notUnder = (host: string, segment: string) =>
-  `Host '${host}' under failover_segment '${segment}' could not be found.`;
-
 // The catalogue's data: seg-a with compute1 and compute2 (reserved="True"),
 // seg-b2 with compute3 (on_maintenance=true).
 let segA: Json;
@@ -86,11 +84,11 @@ describe("show (#147-#150)", () => {
   });
 
   it("#148 a host shown through the wrong segment is 404", async () => {
-    expectFault(await get(hostPath(segB, compute1)), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(await get(hostPath(segB, compute1)), 404, "itemNotFound", hostNotUnder(compute1.uuid, segB.uuid));
   });
 
   it("#149 an unknown host is 404", async () => {
-    expectFault(await get(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", notUnder(UNKNOWN_UUID, segA.uuid));
+    expectFault(await get(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", hostNotUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("#150 a non-uuid host id on show is 'No host with id'", async () => {
@@ -106,7 +104,7 @@ describe("show (#147-#150)", () => {
       await get(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN_UUID),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -115,7 +113,7 @@ describe("show (#147-#150)", () => {
       await get(`/v1/segments/abc/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, "abc"),
+      hostNotUnder(compute1.uuid, "abc"),
     );
   });
 
@@ -124,7 +122,7 @@ describe("show (#147-#150)", () => {
       await get(hostPath(segA, UNKNOWN_UUID), { version: "1.1" }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN_UUID, segA.uuid),
+      hostNotUnder(UNKNOWN_UUID, segA.uuid),
       "1.1",
     );
   });
@@ -391,13 +389,18 @@ describe("update (#151-#158)", () => {
       await update(segA, UNKNOWN_UUID, { name: "x" }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN_UUID, segA.uuid),
+      hostNotUnder(UNKNOWN_UUID, segA.uuid),
     );
   });
 
   it("#158 an update through the wrong segment is 404 and the row is unchanged", async () => {
     const before = await hostRow(compute1);
-    expectFault(await update(segB, compute1, { name: "x" }), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(
+      await update(segB, compute1, { name: "x" }),
+      404,
+      "itemNotFound",
+      hostNotUnder(compute1.uuid, segB.uuid),
+    );
     expect(await hostRow(compute1)).toEqual(before);
   });
 
@@ -406,7 +409,7 @@ describe("update (#151-#158)", () => {
       await update(segA, "compute1", { reserved: true }),
       404,
       "itemNotFound",
-      notUnder("compute1", segA.uuid),
+      hostNotUnder("compute1", segA.uuid),
     );
   });
 
@@ -415,7 +418,7 @@ describe("update (#151-#158)", () => {
       await put(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`, { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN_UUID),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -431,7 +434,7 @@ describe("update (#151-#158)", () => {
   it("an update of a deleted host is 404", async () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
-    expectFault(await update(segA, host, { reserved: true }), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await update(segA, host, { reserved: true }), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
   });
 });
 
@@ -508,14 +511,14 @@ describe("delete (#159-#161) and soft delete", () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const before = await hostRow(host);
-    expectFault(await del(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await del(hostPath(segA, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
     expect(await hostRow(host)).toEqual(before);
   });
 
   it("a deleted host is no longer shown", async () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
-    expectFault(await get(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await get(hostPath(segA, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
   });
 
   it("a deleted host's name can be reused", async () => {
@@ -552,17 +555,17 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("a delete of an unknown host is 404", async () => {
-    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", notUnder(UNKNOWN_UUID, segA.uuid));
+    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", hostNotUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("a delete through the wrong segment is 404 and the row is unchanged", async () => {
     const before = await hostRow(compute1);
-    expectFault(await del(hostPath(segB, compute1)), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(await del(hostPath(segB, compute1)), 404, "itemNotFound", hostNotUnder(compute1.uuid, segB.uuid));
     expect(await hostRow(compute1)).toEqual(before);
   });
 
   it("a non-uuid host id on delete gets the 'under failover_segment' message", async () => {
-    expectFault(await del(hostPath(segA, "compute1")), 404, "itemNotFound", notUnder("compute1", segA.uuid));
+    expectFault(await del(hostPath(segA, "compute1")), 404, "itemNotFound", hostNotUnder("compute1", segA.uuid));
   });
 
   it("a delete under an unknown segment is 404 with the host message", async () => {
@@ -570,7 +573,7 @@ describe("delete (#159-#161) and soft delete", () => {
       await del(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN_UUID),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -602,7 +605,7 @@ describe("deleting a segment (#220-#221)", () => {
     const segment = await createSegment({ name: unique("seg-b2") });
     const host = await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
-    expectFault(await get(hostPath(segment, host)), 404, "itemNotFound", notUnder(host.uuid, segment.uuid));
+    expectFault(await get(hostPath(segment, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segment.uuid));
   });
 
   it("the host of a deleted segment can be neither updated nor deleted", async () => {
@@ -614,9 +617,9 @@ describe("deleting a segment (#220-#221)", () => {
       await update(segment, host, { reserved: true }),
       404,
       "itemNotFound",
-      notUnder(host.uuid, segment.uuid),
+      hostNotUnder(host.uuid, segment.uuid),
     );
-    expectFault(await del(hostPath(segment, host)), 404, "itemNotFound", notUnder(host.uuid, segment.uuid));
+    expectFault(await del(hostPath(segment, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segment.uuid));
     expect(await hostRow(host)).toEqual(before);
   });
 

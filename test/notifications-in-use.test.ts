@@ -7,10 +7,15 @@ import {
   fault,
   faultHeaders,
   get,
+  hostDeleteInUse,
+  hostNotUnder,
+  hostUpdateInUse,
   NOT_BLOCKING,
   post,
   put,
   row,
+  segmentDeleteInUse,
+  segmentUpdateInUse,
   sql,
   successHeaders,
   UNKNOWN_UUID,
@@ -66,15 +71,6 @@ const deleteSegment = (s: Setup) => del(segmentPath(s));
 const updateHost = (s: Setup, host: Host) => put(hostPath(s, host), { host: { reserved: true } });
 const deleteHost = (s: Setup, host: Host) => del(hostPath(s, host));
 
-const segmentUpdateRefused = (s: Setup) =>
-  `Failover segment ${s.segment.uuid} can't be updated as it is in-use to process notifications.`;
-const segmentDeleteRefused = (s: Setup) =>
-  `Failover segment (${s.segment.uuid}) can't be deleted as it is in-use to process notifications.`;
-const hostUpdateRefused = (host: Host) =>
-  `Host ${host.uuid} can't be updated as it is in-use to process notifications.`;
-const hostDeleteRefused = (host: Host) =>
-  `Host ${host.uuid} can't be deleted as it is in-use to process notifications.`;
-
 /** The rows a refused request must leave alone. */
 const snapshot = async (s: Setup) => ({
   segment: await row("failover_segments", "uuid", s.segment.uuid),
@@ -97,32 +93,32 @@ async function expectInUse(s: Setup, send: () => Promise<Exchange>, message: str
 describe("a new notification created through the API (#200-#205)", () => {
   it("#200 blocks updating its segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
   });
 
   it("#201 blocks deleting its segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteSegment(s), segmentDeleteRefused(s));
+    await expectInUse(s, () => deleteSegment(s), segmentDeleteInUse(s.segment.uuid));
   });
 
   it("#202 blocks updating the host it came from", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
   });
 
   it("#203 blocks updating another host of the same segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateHost(s, s.other), hostUpdateRefused(s.other));
+    await expectInUse(s, () => updateHost(s, s.other), hostUpdateInUse(s.other.uuid));
   });
 
   it("#204 blocks deleting the host it came from", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteRefused(s.source));
+    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteInUse(s.source.uuid));
   });
 
   it("blocks deleting another host of the same segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteRefused(s.other));
+    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteInUse(s.other.uuid));
   });
 
   it("blocks renaming a host of the segment", async () => {
@@ -130,7 +126,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     await expectInUse(
       s,
       () => put(hostPath(s, s.other), { host: { name: unique("renamed") } }),
-      hostUpdateRefused(s.other),
+      hostUpdateInUse(s.other.uuid),
     );
   });
 
@@ -139,7 +135,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     await expectInUse(
       s,
       () => put(hostPath(s, s.source), { host: { on_maintenance: false } }),
-      hostUpdateRefused(s.source),
+      hostUpdateInUse(s.source.uuid),
     );
   });
 
@@ -152,7 +148,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     expect({ status: res.status, headers: v1Headers(res) }).toEqual({ status: 201, headers: successHeaders() });
     expect(res.json.host).toMatchObject({ name, failover_segment_id: s.segment.uuid });
     // The new host is blocked too: the whole segment is in use.
-    await expectInUse(s, () => updateHost(s, res.json.host), hostUpdateRefused(res.json.host));
+    await expectInUse(s, () => updateHost(s, res.json.host), hostUpdateInUse(res.json.host.uuid));
   });
 
   it("does not block reading the segment and its hosts", async () => {
@@ -171,7 +167,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     const hostUpdate = await put(`/v1/segments/${otherSegment.uuid}/hosts/${host.uuid}`, { host: { reserved: true } });
     expect(hostUpdate.status).toBe(200);
     // The first segment is still blocked.
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
   });
 
   it("#206 an invalid body is a 400 before the in-use check", async () => {
@@ -192,11 +188,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     const res = await del(`/v1/segments/${s.segment.uuid}/hosts/${UNKNOWN_UUID}`);
     expect({ status: res.status, body: res.json }).toEqual({
       status: 404,
-      body: fault(
-        "itemNotFound",
-        404,
-        `Host '${UNKNOWN_UUID}' under failover_segment '${s.segment.uuid}' could not be found.`,
-      ),
+      body: fault("itemNotFound", 404, hostNotUnder(UNKNOWN_UUID, s.segment.uuid)),
     });
   });
 });
@@ -205,12 +197,12 @@ describe("statuses set by the engine (#207-#216)", () => {
   it.each(["running", "error"])("%s keeps blocking the segment and all its hosts", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
-    await expectInUse(s, () => deleteSegment(s), segmentDeleteRefused(s));
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
-    await expectInUse(s, () => updateHost(s, s.other), hostUpdateRefused(s.other));
-    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteRefused(s.source));
-    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteRefused(s.other));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
+    await expectInUse(s, () => deleteSegment(s), segmentDeleteInUse(s.segment.uuid));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
+    await expectInUse(s, () => updateHost(s, s.other), hostUpdateInUse(s.other.uuid));
+    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteInUse(s.source.uuid));
+    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteInUse(s.other.uuid));
   });
 
   it.each(NOT_BLOCKING)("%s unblocks updating the segment", async (status) => {
@@ -261,7 +253,7 @@ describe("statuses set by the engine (#207-#216)", () => {
       },
     });
     expect(again.status).toBe(202);
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
   });
 
   it("a deleted notification does not block", async () => {
@@ -281,7 +273,7 @@ describe("statuses set by the engine (#207-#216)", () => {
       elsewhere.uuid,
       s.notification.notification_uuid,
     );
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
     expect((await put(`/v1/segments/${elsewhere.uuid}`, { segment: { description: "free" } })).status).toBe(200);
   });
 });
@@ -331,11 +323,7 @@ describe("after the host is gone (#217-#222)", () => {
     const res = await get(hostPath(s, s.other));
     expect({ status: res.status, body: res.json }).toEqual({
       status: 404,
-      body: fault(
-        "itemNotFound",
-        404,
-        `Host '${s.other.uuid}' under failover_segment '${s.segment.uuid}' could not be found.`,
-      ),
+      body: fault("itemNotFound", 404, hostNotUnder(s.other.uuid, s.segment.uuid)),
     });
     const notification = await get(`/v1/notifications/${s.notification.notification_uuid}`);
     expect(notification.json).toEqual({ notification: { ...s.notification, status: "finished" } });

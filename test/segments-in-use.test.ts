@@ -10,6 +10,8 @@ import {
   put,
   row,
   seedNotification,
+  segmentDeleteInUse,
+  segmentUpdateInUse,
   sql,
   successHeaders,
   UNKNOWN_UUID,
@@ -21,11 +23,6 @@ import {
 // comes from a live host of the segment (spec §4.3; catalogue #200, #201,
 // #206, #207, #209, #211, #213, #215). The link is the host's segment, not
 // the notification's failover_segment_uuid.
-
-const inUseUpdate = (uuid: string) =>
-  `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
-const inUseDelete = (uuid: string) =>
-  `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
 
 async function insertHost(segmentUuid: string) {
   const uuid = crypto.randomUUID();
@@ -89,7 +86,7 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await update(segment.uuid, { description: `status ${status}` }), inUseUpdate(segment.uuid));
+    expectConflict(await update(segment.uuid, { description: `status ${status}` }), segmentUpdateInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -97,7 +94,7 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await remove(segment.uuid), inUseDelete(segment.uuid));
+    expectConflict(await remove(segment.uuid), segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -107,8 +104,8 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     await seedNotification(sibling, "failed");
     await seedNotification(sibling, "running");
     const before = await snapshot(segment.uuid, [host, sibling]);
-    expectConflict(await update(segment.uuid, { description: "x" }), inUseUpdate(segment.uuid));
-    expectConflict(await remove(segment.uuid), inUseDelete(segment.uuid));
+    expectConflict(await update(segment.uuid, { description: "x" }), segmentUpdateInUse(segment.uuid));
+    expectConflict(await remove(segment.uuid), segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling])).toEqual(before);
   });
 
@@ -116,7 +113,7 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: segment.name }), inUseUpdate(segment.uuid));
+    expectConflict(await update(segment.uuid, { name: segment.name }), segmentUpdateInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
@@ -125,14 +122,14 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: taken.name }), inUseUpdate(segment.uuid));
+    expectConflict(await update(segment.uuid, { name: taken.name }), segmentUpdateInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
   it("the in-use 409 carries the requested microversion", async () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "error");
-    expectConflict(await update(segment.uuid, { enabled: false }, "1.2"), inUseUpdate(segment.uuid), "1.2");
+    expectConflict(await update(segment.uuid, { enabled: false }, "1.2"), segmentUpdateInUse(segment.uuid), "1.2");
     expect((await row("failover_segments", "uuid", segment.uuid))?.enabled).toBe(1);
   });
 
@@ -176,7 +173,7 @@ describe("notifications that do not block (#211, #213, #215)", () => {
   it("once its notification has finished, the segment can be updated again", async () => {
     const { segment, host } = await segmentWithHosts();
     const notification = await seedNotification(host, "running");
-    expectConflict(await update(segment.uuid, { description: "busy" }), inUseUpdate(segment.uuid));
+    expectConflict(await update(segment.uuid, { description: "busy" }), segmentUpdateInUse(segment.uuid));
     await sql("UPDATE notifications SET status = 'finished' WHERE notification_uuid = ?", notification);
     expectUpdated(await update(segment.uuid, { description: "free" }), "free");
   });
@@ -223,8 +220,11 @@ describe("notifications that do not block (#211, #213, #215)", () => {
       notification,
     );
     const before = await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling]);
-    expectConflict(await update(elsewhere.segment.uuid, { description: "x" }), inUseUpdate(elsewhere.segment.uuid));
-    expectConflict(await remove(elsewhere.segment.uuid), inUseDelete(elsewhere.segment.uuid));
+    expectConflict(
+      await update(elsewhere.segment.uuid, { description: "x" }),
+      segmentUpdateInUse(elsewhere.segment.uuid),
+    );
+    expectConflict(await remove(elsewhere.segment.uuid), segmentDeleteInUse(elsewhere.segment.uuid));
     expect(await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling])).toEqual(before);
   });
 
