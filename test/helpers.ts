@@ -105,6 +105,15 @@ export const post = (path: string, body: unknown, options?: CallOptions) => call
 export const put = (path: string, body: unknown, options?: CallOptions) => call("PUT", path, { ...options, body });
 export const del = (path: string, options?: CallOptions) => call("DELETE", path, options);
 
+/**
+ * For a request that sets a test up rather than one it checks: `res` when it
+ * answered `status`; otherwise an Error naming `what`, with the answer.
+ */
+export function mustAnswer(res: Exchange, status: number, what: string): Exchange {
+  if (res.status !== status) throw new Error(`${what} answered ${res.status}, not ${status}: ${res.text}`);
+  return res;
+}
+
 /** A fault body as Masakari writes it. */
 export const fault = (name: string, code: number, message: string) => ({ [name]: { code, message } });
 
@@ -142,16 +151,14 @@ export async function createSegment(fields: SegmentInput = {}) {
     { segment },
     { version: fields.enabled === undefined ? undefined : "1.2" },
   );
-  if (response.status !== 202) throw new Error(`segment create answered ${response.status}: ${response.text}`);
-  return response.json.segment;
+  return mustAnswer(response, 202, "segment create").json.segment;
 }
 
 /** Creates a host in the segment through the API and returns it. */
 export async function createHost(segmentUuid: string, fields: Record<string, unknown> = {}) {
   const host = { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields };
   const response = await post(`/v1/segments/${segmentUuid}/hosts`, { host });
-  if (response.status !== 201) throw new Error(`host create answered ${response.status}: ${response.text}`);
-  return response.json.host;
+  return mustAnswer(response, 201, "host create").json.host;
 }
 
 /** Stores a notification for a host straight in D1, as an engine or a test would. */

@@ -10,6 +10,7 @@ import {
   hostNotUnder,
   hostUpdateInUse,
   type Json,
+  mustAnswer,
   NOVA_URL,
   post,
   put,
@@ -100,8 +101,7 @@ describe("D10: with NOVA_URL", () => {
   /** A host created through the Nova-checking app (Nova is asked once for it). */
   async function knownHost(seg: Json = segment) {
     const res = await createWith(nova, seg, unique("compute"));
-    if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-    return res.json.host;
+    return mustAnswer(res, 201, "host create").json.host;
   }
 
   beforeAll(async () => {

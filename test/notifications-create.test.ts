@@ -9,6 +9,7 @@ import {
   fault,
   faultHeaders,
   get,
+  mustAnswer,
   NOTIFICATION_KEYS,
   post,
   put,
@@ -534,8 +535,7 @@ describe("show (#194-#197, engine-stub appendix)", () => {
       generated_time: "2026-01-01T10:00:00Z",
       payload: PAYLOAD_162,
     });
-    if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-    notification = res.json.notification;
+    notification = mustAnswer(res, 202, "notification create").json.notification;
   });
 
   it("#194 show without a version header (1.0) answers the notification without recovery_workflow_details", async () => {

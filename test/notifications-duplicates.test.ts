@@ -1,5 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { appWith, createSegment, type Exchange, fault, faultHeaders, post, sql, unique, v1Headers } from "./helpers";
+import {
+  appWith,
+  createSegment,
+  type Exchange,
+  fault,
+  faultHeaders,
+  mustAnswer,
+  post,
+  sql,
+  unique,
+  v1Headers,
+} from "./helpers";
 
 // Duplicate detection (spec §6.2 step 4, upstream master): a notification is
 // refused with 409 when a live notification of the same type from the same
@@ -23,8 +34,7 @@ async function createHost(): Promise<Host> {
   const res = await post(`/v1/segments/${segment.uuid}/hosts`, {
     host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
   });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
+  return mustAnswer(res, 201, "host create").json.host;
 }
 
 const PAYLOAD = { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" };

@@ -10,6 +10,7 @@ import {
   hostDeleteInUse,
   hostNotUnder,
   hostUpdateInUse,
+  mustAnswer,
   NOT_BLOCKING,
   post,
   put,
@@ -56,7 +57,7 @@ async function setUp(): Promise<Setup> {
       payload: { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" },
     },
   });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
+  mustAnswer(res, 202, "notification create");
   return { segment, source, other, notification: res.json.notification };
 }
 

@@ -5,6 +5,7 @@ import {
   fault,
   faultHeaders,
   get,
+  mustAnswer,
   NOTIFICATION_COLUMNS,
   NOTIFICATION_KEYS,
   post,
@@ -22,8 +23,7 @@ type Notification = Record<string, unknown> & { id: number; notification_uuid: s
 
 async function notify(hostname: string, type: string, generated_time: string, payload: unknown): Promise<Notification> {
   const res = await post("/v1/notifications", { notification: { type, hostname, generated_time, payload } });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-  return res.json.notification;
+  return mustAnswer(res, 202, "notification create").json.notification;
 }
 
 const VM_PAYLOAD = {

@@ -1,5 +1,17 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createSegment, fault, faultHeaders, post, row, sql, successHeaders, unique, v1Headers } from "./helpers";
+import {
+  call,
+  createSegment,
+  fault,
+  faultHeaders,
+  mustAnswer,
+  post,
+  row,
+  sql,
+  successHeaders,
+  unique,
+  v1Headers,
+} from "./helpers";
 
 // Every rule of a notification body (spec §6.2, §9.3): the create schema
 // (type, hostname, generated_time, generic payload), then the payload schema
@@ -24,8 +36,7 @@ async function createHost(name = unique("compute"), fields: Record<string, unkno
   const res = await post(`/v1/segments/${segment.uuid}/hosts`, {
     host: { name, type: "COMPUTE", control_attributes: "SSH", ...fields },
   });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
+  return mustAnswer(res, 201, "host create").json.host;
 }
 
 beforeAll(async () => {

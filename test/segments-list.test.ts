@@ -7,6 +7,7 @@ import {
   faultHeaders,
   get,
   type Json,
+  mustAnswer,
   post,
   sql,
   successHeaders,
@@ -32,8 +33,7 @@ let deleted: Json;
 beforeAll(async () => {
   const create = async (segment: Record<string, unknown>, version?: string) => {
     const res = await post("/v1/segments", { segment }, { version });
-    if (res.status !== 202) throw new Error(`create answered ${res.status}: ${res.text}`);
-    return res.json.segment;
+    return mustAnswer(res, 202, "segment create").json.segment;
   };
   // As the catalogue creates them (#28-#31, #41 then #58).
   a = await create({ name: "seg-a", recovery_method: "auto", service_type: "COMPUTE" });
@@ -50,7 +50,7 @@ beforeAll(async () => {
   );
   deleted = await create({ name: "m".repeat(255), recovery_method: "auto", service_type: "COMPUTE" });
   const res = await del(`/v1/segments/${deleted.uuid}`);
-  if (res.status !== 204) throw new Error(`delete answered ${res.status}: ${res.text}`);
+  mustAnswer(res, 204, "segment delete");
 });
 
 const list = (query = "", version?: string) => get(`/v1/segments${query}`, { version });

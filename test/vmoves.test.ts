@@ -8,6 +8,7 @@ import {
   fault,
   faultHeaders,
   get,
+  mustAnswer,
   post,
   put,
   sql,
@@ -58,8 +59,7 @@ async function notify(hostname: string, type: string, payload: unknown): Promise
   const res = await post("/v1/notifications", {
     notification: { type, hostname, generated_time: "2026-01-01T10:00:00Z", payload },
   });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-  return res.json.notification.notification_uuid;
+  return mustAnswer(res, 202, "notification create").json.notification.notification_uuid;
 }
 
 /** Inserts a vmove as the engine writes it and returns it as the API shows it. */
