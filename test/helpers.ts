@@ -256,6 +256,20 @@ export async function fakeCalls(key: string): Promise<number> {
   return body.calls;
 }
 
+/** Asserts a v1 success: `status`, the success headers at `version`, and exactly `body`. */
+export function expectSuccess(res: Exchange, status: number, body: unknown, version = "1.0") {
+  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
+    status,
+    headers: successHeaders(version),
+    body,
+  });
+}
+
+/** Asserts a 200: the success headers at `version` and exactly `body`. */
+export function expectOk(res: Exchange, body: unknown, version = "1.0") {
+  expectSuccess(res, 200, body, version);
+}
+
 /** Asserts a v1 fault: status, upstream's headers at `version`, the body. */
 export function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({

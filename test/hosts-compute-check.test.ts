@@ -6,6 +6,7 @@ import {
   type Exchange,
   expectedHost,
   expectFault,
+  expectSuccess,
   fakeCalls,
   hostNotUnder,
   hostUpdateInUse,
@@ -17,10 +18,8 @@ import {
   row,
   seedNotification,
   sql,
-  successHeaders,
   UNKNOWN_UUID,
   unique,
-  v1Headers,
 } from "./helpers";
 
 // D10: host names are checked against Nova (os-services, binary=nova-compute,
@@ -43,13 +42,7 @@ const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 const novaCalls = (name: string) => fakeCalls(`nova:${name}`);
 
 function expectHost(res: Exchange, status: number, segment: Json, fields: Record<string, unknown>) {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: successHeaders(),
-    body: {
-      host: expectedHost(segment, fields),
-    },
-  });
+  expectSuccess(res, status, { host: expectedHost(segment, fields) });
 }
 
 describe("D10: without NOVA_URL (the default Worker)", () => {

@@ -6,6 +6,7 @@ import {
   del,
   type Exchange,
   expectFault,
+  expectSuccess,
   fault,
   faultHeaders,
   get,
@@ -16,7 +17,6 @@ import {
   row,
   sql,
   storedHostRow,
-  successHeaders,
   TIMESTAMP,
   UNKNOWN_UUID,
   UUID4,
@@ -65,11 +65,7 @@ function hostBody(segment: Json, fields: HostFields) {
 
 /** Asserts a 201 create of `fields` in `segment` at `version`, and its D1 row. */
 async function expectCreated(res: Exchange, segment: Json, fields: HostFields, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 201,
-    headers: successHeaders(version),
-    body: { host: hostBody(segment, fields) },
-  });
+  expectSuccess(res, 201, { host: hostBody(segment, fields) }, version);
   const host = res.json.host;
   expect(await row("hosts", "uuid", host.uuid)).toEqual(storedHostRow(host));
   expect(Math.abs(Date.parse(`${host.created_at}Z`) - Date.now())).toBeLessThan(120_000);

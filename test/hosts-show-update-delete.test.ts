@@ -8,6 +8,7 @@ import {
   del,
   type Exchange,
   expectFault,
+  expectOk,
   get,
   hostNotUnder,
   INVALID_NAME,
@@ -37,14 +38,6 @@ const update = (segment: Json, host: Json | string, changes: unknown, version?: 
   put(hostPath(segment, host), { host: changes }, { version });
 
 const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
-
-function expectOk(res: Exchange, body: unknown, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version),
-    body,
-  });
-}
 
 /** Asserts a 200 update whose host is `before` with `changes` and a fresh updated_at, and its row. */
 async function expectUpdated(res: Exchange, before: Json, changes: Record<string, unknown>, version = "1.0") {

@@ -4,6 +4,7 @@ import {
   call,
   del,
   type Exchange,
+  expectSuccess,
   fault,
   faultHeaders,
   INVALID_NAME,
@@ -43,10 +44,10 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
     description: fields.description ?? null,
     recovery_method: fields.recovery_method ?? "auto",
   };
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 202,
-    headers: successHeaders(version),
-    body: {
+  expectSuccess(
+    res,
+    202,
+    {
       segment: {
         id: expect.any(Number),
         uuid: expect.stringMatching(UUID4),
@@ -57,7 +58,8 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
         deleted: false,
       },
     },
-  });
+    version,
+  );
   const segment = res.json.segment;
   expect(await row("failover_segments", "uuid", segment.uuid)).toEqual({
     created_at: segment.created_at.replace("T", " "),

@@ -8,6 +8,7 @@ import {
   del,
   type Exchange,
   expectFault,
+  expectOk,
   fault,
   get,
   INVALID_NAME,
@@ -34,14 +35,6 @@ const segmentRow = (uuid: string) => row("failover_segments", "uuid", uuid);
 
 /** Seconds between a stored or shown naive-UTC datetime and now. */
 const age = (datetime: string) => Math.abs(Date.now() - Date.parse(`${datetime.replace(" ", "T")}Z`)) / 1000;
-
-function expectOk(res: Exchange, body: unknown, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version),
-    body,
-  });
-}
 
 const notFound = (id: string) => `No failover segment with id ${id}.`;
 
