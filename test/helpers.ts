@@ -270,6 +270,23 @@ export function expectOk(res: Exchange, body: unknown, version = "1.0") {
   expectSuccess(res, 200, body, version);
 }
 
+/** Asserts a 200 list: the success headers at `version` and a body of exactly `{ [key]: items }`, in order. */
+export function expectList(res: Exchange, key: string, items: readonly unknown[], version = "1.0") {
+  expectOk(res, { [key]: items }, version);
+}
+
+/**
+ * GETs `path` at `version` and asserts what expectList does, keyed by the
+ * collection the path names (its last segment); "latest" answers 1.3.
+ * Returns the exchange.
+ */
+export async function expectListAt(path: string, items: readonly unknown[], version?: string): Promise<Exchange> {
+  const res = await get(path, { version });
+  const collection = new URL(path, ORIGIN).pathname.split("/").at(-1) ?? "";
+  expectList(res, collection, items, version === "latest" ? "1.3" : (version ?? "1.0"));
+  return res;
+}
+
 /** Asserts a v1 fault: status, upstream's headers at `version`, the body. */
 export function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({

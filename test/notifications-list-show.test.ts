@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   createHost,
   createSegment,
+  expectListAt,
   fault,
   faultHeaders,
   get,
@@ -10,7 +11,6 @@ import {
   NOTIFICATION_KEYS,
   post,
   sql,
-  successHeaders,
   UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
@@ -86,16 +86,6 @@ const pick = (...indexes: number[]) => indexes.map((i) => n[i]);
 /** Newest first: the default order (created_at desc, id desc). */
 const ALL = [7, 6, 5, 4, 3, 2, 1];
 
-async function expectList(query: string, expected: readonly unknown[], version?: string) {
-  const res = await get(`/v1/notifications${query}`, { version });
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version === "latest" ? "1.3" : (version ?? "1.0")),
-    body: { notifications: expected },
-  });
-  return res;
-}
-
 async function expectBadRequest(query: string, message: string) {
   const res = await get(`/v1/notifications${query}`);
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
@@ -107,7 +97,7 @@ async function expectBadRequest(query: string, message: string) {
 
 describe("list (#179, #180)", () => {
   it("#179 lists live notifications newest first, with master's fields in master's order", async () => {
-    const res = await expectList("", pick(...ALL));
+    const res = await expectListAt("/v1/notifications", pick(...ALL));
     for (const item of res.json.notifications) expect(Object.keys(item)).toEqual(NOTIFICATION_KEYS);
   });
 
@@ -120,7 +110,7 @@ describe("list (#179, #180)", () => {
   it.each(["1.1", "1.2", "latest"])(
     "#180 the list at %s has no recovery_workflow_details (show only)",
     async (version) => {
-      const res = await expectList("", pick(...ALL), version);
+      const res = await expectListAt("/v1/notifications", pick(...ALL), version);
       for (const item of res.json.notifications) expect(item).not.toHaveProperty("recovery_workflow_details");
     },
   );
@@ -141,24 +131,24 @@ describe("list (#179, #180)", () => {
 
 describe("limit and marker (#181-#184)", () => {
   it("#181 limit=1 answers the newest", async () => {
-    await expectList("?limit=1", pick(7));
+    await expectListAt("/v1/notifications?limit=1", pick(7));
   });
 
   it("#182 marker is the integer id of the last item seen", async () => {
-    await expectList(`?limit=1&marker=${n[7]?.id}`, pick(6));
-    await expectList(`?limit=2&marker=${n[6]?.id}`, pick(5, 4));
+    await expectListAt(`/v1/notifications?limit=1&marker=${n[7]?.id}`, pick(6));
+    await expectListAt(`/v1/notifications?limit=2&marker=${n[6]?.id}`, pick(5, 4));
   });
 
   it("a marker without a limit answers the rest", async () => {
-    await expectList(`?marker=${n[4]?.id}`, pick(3, 2, 1));
+    await expectListAt(`/v1/notifications?marker=${n[4]?.id}`, pick(3, 2, 1));
   });
 
   it("the marker of the oldest notification answers an empty list", async () => {
-    await expectList(`?marker=${n[1]?.id}`, []);
+    await expectListAt(`/v1/notifications?marker=${n[1]?.id}`, []);
   });
 
   it("limit=0 answers an empty list", async () => {
-    await expectList("?limit=0", []);
+    await expectListAt("/v1/notifications?limit=0", []);
   });
 
   it("#183 the uuid of a notification is not a marker", async () => {
@@ -179,7 +169,7 @@ describe("limit and marker (#181-#184)", () => {
 
   it("the marker is looked up among all notifications, whatever the filters", async () => {
     // n7 is from another host than the filter's; the page continues after it.
-    await expectList(`?source_host_uuid=${hostB1.uuid}&marker=${n[7]?.id}`, pick(6));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostB1.uuid}&marker=${n[7]?.id}`, pick(6));
   });
 
   it.each([
@@ -193,52 +183,52 @@ describe("limit and marker (#181-#184)", () => {
 
 describe("filters (#185-#188)", () => {
   it("#185 status=new", async () => {
-    await expectList("?status=new", pick(5, 4, 3, 2, 1));
+    await expectListAt("/v1/notifications?status=new", pick(5, 4, 3, 2, 1));
   });
 
   it("#186 status=finished", async () => {
-    await expectList("?status=finished", pick(6));
+    await expectListAt("/v1/notifications?status=finished", pick(6));
   });
 
   it("status=running", async () => {
-    await expectList("?status=running", pick(7));
+    await expectListAt("/v1/notifications?status=running", pick(7));
   });
 
   it.each(["bogus", "NEW", ""])("status=%j matches nothing and is not an error", async (status) => {
-    await expectList(`?status=${status}`, []);
+    await expectListAt(`/v1/notifications?status=${status}`, []);
   });
 
   it("#187 type=VM", async () => {
-    await expectList("?type=VM", pick(4));
+    await expectListAt("/v1/notifications?type=VM", pick(4));
   });
 
   it("type=PROCESS", async () => {
-    await expectList("?type=PROCESS", pick(7, 5));
+    await expectListAt("/v1/notifications?type=PROCESS", pick(7, 5));
   });
 
   it.each(["bogus", "vm"])("type=%s matches nothing and is not an error", async (type) => {
-    await expectList(`?type=${type}`, []);
+    await expectListAt(`/v1/notifications?type=${type}`, []);
   });
 
   it("#188 source_host_uuid", async () => {
-    await expectList(`?source_host_uuid=${hostA1.uuid}`, pick(5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostA1.uuid}`, pick(5, 4, 3, 2, 1));
   });
 
   it("an unknown source_host_uuid matches nothing and is not an error", async () => {
-    await expectList(`?source_host_uuid=${UNKNOWN_UUID}`, []);
-    await expectList("?source_host_uuid=abc", []);
+    await expectListAt(`/v1/notifications?source_host_uuid=${UNKNOWN_UUID}`, []);
+    await expectListAt("/v1/notifications?source_host_uuid=abc", []);
   });
 
   it("filters combine", async () => {
-    await expectList(`?source_host_uuid=${hostA1.uuid}&type=COMPUTE_HOST&status=new`, pick(3, 2, 1));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostA1.uuid}&type=COMPUTE_HOST&status=new`, pick(3, 2, 1));
   });
 
   it("failover_segment_uuid is not a filter of the API", async () => {
-    await expectList(`?failover_segment_uuid=${n[6]?.failover_segment_uuid}`, pick(...ALL));
+    await expectListAt(`/v1/notifications?failover_segment_uuid=${n[6]?.failover_segment_uuid}`, pick(...ALL));
   });
 
   it("an unknown query parameter is ignored", async () => {
-    await expectList("?hostname=nobody", pick(...ALL));
+    await expectListAt("/v1/notifications?hostname=nobody", pick(...ALL));
   });
 });
 
@@ -246,39 +236,39 @@ describe("generated-since (#189-#191)", () => {
   const since = (value: string) => `?generated-since=${encodeURIComponent(value)}`;
 
   it("#189 a future time matches nothing", async () => {
-    await expectList(since("2030-01-01T00:00:00Z"), []);
+    await expectListAt(`/v1/notifications${since("2030-01-01T00:00:00Z")}`, []);
   });
 
   it("#190 a past time matches all", async () => {
-    await expectList(since("2020-01-01T00:00:00Z"), pick(...ALL));
+    await expectListAt(`/v1/notifications${since("2020-01-01T00:00:00Z")}`, pick(...ALL));
   });
 
   it("the bound is inclusive", async () => {
-    await expectList(since("2026-01-01T11:00:00Z"), pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00Z")}`, pick(6, 3));
   });
 
   it("microseconds count", async () => {
-    await expectList(since("2026-01-01T11:00:00.000001Z"), pick(6));
-    await expectList(since("2025-12-31T23:59:59.5Z"), pick(...ALL));
-    await expectList(since("2025-12-31T23:59:59.500001Z"), pick(6, 5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00.000001Z")}`, pick(6));
+    await expectListAt(`/v1/notifications${since("2025-12-31T23:59:59.5Z")}`, pick(...ALL));
+    await expectListAt(`/v1/notifications${since("2025-12-31T23:59:59.500001Z")}`, pick(6, 5, 4, 3, 2, 1));
   });
 
   it("an offset is converted to UTC", async () => {
-    await expectList(since("2026-01-01T20:00:00+09:00"), pick(6, 3));
-    await expectList(since("2026-01-01T20:00:01+09:00"), pick(6));
-    await expectList(since("2026-01-01T05:00:00-05:00"), pick(6, 5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T20:00:00+09:00")}`, pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T20:00:01+09:00")}`, pick(6));
+    await expectListAt(`/v1/notifications${since("2026-01-01T05:00:00-05:00")}`, pick(6, 5, 4, 3, 2, 1));
   });
 
   it("a time without a zone is UTC", async () => {
-    await expectList(since("2026-01-01T11:00:00"), pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00")}`, pick(6, 3));
   });
 
   it("a date alone is midnight UTC", async () => {
-    await expectList(since("2026-01-02"), pick(6));
+    await expectListAt(`/v1/notifications${since("2026-01-02")}`, pick(6));
   });
 
   it("the filter combines with the others", async () => {
-    await expectList(`${since("2026-01-01T10:00:00Z")}&type=COMPUTE_HOST`, pick(6, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T10:00:00Z")}&type=COMPUTE_HOST`, pick(6, 3, 2, 1));
   });
 
   it.each(["abc", "", "2026-13-01", "2026-01-01T24:00:00"])("#191 generated-since=%j is a 400", async (value) => {
@@ -286,7 +276,7 @@ describe("generated-since (#189-#191)", () => {
   });
 
   it("generated_since (underscore) is not the filter", async () => {
-    await expectList("?generated_since=2030-01-01T00:00:00Z", pick(...ALL));
+    await expectListAt("/v1/notifications?generated_since=2030-01-01T00:00:00Z", pick(...ALL));
   });
 
   it("a bad limit is reported before a bad generated-since", async () => {
@@ -325,15 +315,15 @@ async function expectedOrder(key: string, dir: "asc" | "desc"): Promise<number[]
 
 describe("sorting (#192, #193)", () => {
   it("#192 sort_key=generated_time&sort_dir=asc: ties by created_at, then id, ascending", async () => {
-    await expectList("?sort_key=generated_time&sort_dir=asc", pick(7, 1, 2, 4, 5, 3, 6));
+    await expectListAt("/v1/notifications?sort_key=generated_time&sort_dir=asc", pick(7, 1, 2, 4, 5, 3, 6));
   });
 
   it("sort_key=generated_time (dir defaults to desc)", async () => {
-    await expectList("?sort_key=generated_time", pick(6, 3, 5, 4, 2, 1, 7));
+    await expectListAt("/v1/notifications?sort_key=generated_time", pick(6, 3, 5, 4, 2, 1, 7));
   });
 
   it("sort_dir=asc alone sorts by created_at, id ascending", async () => {
-    await expectList("?sort_dir=asc", pick(1, 2, 3, 4, 5, 6, 7));
+    await expectListAt("/v1/notifications?sort_dir=asc", pick(1, 2, 3, 4, 5, 6, 7));
   });
 
   it.each(NOTIFICATION_COLUMNS.flatMap((key) => [[key, "asc"] as const, [key, "desc"] as const]))(
@@ -346,7 +336,7 @@ describe("sorting (#192, #193)", () => {
   );
 
   it("sort_key=message&sort_dir=asc puts notifications without a message first", async () => {
-    await expectList("?sort_key=message&sort_dir=asc", pick(1, 3, 4, 5, 7, 2, 6));
+    await expectListAt("/v1/notifications?sort_key=message&sort_dir=asc", pick(1, 3, 4, 5, 7, 2, 6));
   });
 
   it("sort_key=failover_segment_uuid groups the notifications of each segment", async () => {
@@ -357,16 +347,22 @@ describe("sorting (#192, #193)", () => {
   });
 
   it("two sort keys with two directions; the appended created_at and id take the first", async () => {
-    await expectList("?sort_key=type&sort_dir=asc&sort_key=generated_time&sort_dir=desc", pick(6, 3, 1, 2, 5, 7, 4));
+    await expectListAt(
+      "/v1/notifications?sort_key=type&sort_dir=asc&sort_key=generated_time&sort_dir=desc",
+      pick(6, 3, 1, 2, 5, 7, 4),
+    );
   });
 
   it("a second key without a direction takes the first direction", async () => {
-    await expectList("?sort_key=type&sort_key=generated_time&sort_dir=asc", pick(1, 2, 3, 6, 7, 5, 4));
+    await expectListAt(
+      "/v1/notifications?sort_key=type&sort_key=generated_time&sort_dir=asc",
+      pick(1, 2, 3, 6, 7, 5, 4),
+    );
   });
 
   it("a marker pages through a sorted list", async () => {
-    await expectList(`?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[1]?.id}`, pick(2, 4));
-    await expectList(`?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[5]?.id}`, pick(3, 6));
+    await expectListAt(`/v1/notifications?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[1]?.id}`, pick(2, 4));
+    await expectListAt(`/v1/notifications?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[5]?.id}`, pick(3, 6));
   });
 
   it("#193 an unknown sort key is a 400 InvalidSortKey", async () => {

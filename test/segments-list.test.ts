@@ -3,6 +3,7 @@ import {
   BOOLEAN_FILTER_VALUES,
   del,
   type Exchange,
+  expectList,
   fault,
   faultHeaders,
   get,
@@ -10,7 +11,6 @@ import {
   mustAnswer,
   post,
   sql,
-  successHeaders,
   UNKNOWN_UUID,
   unique,
   v1Headers,
@@ -55,14 +55,6 @@ beforeAll(async () => {
 
 const list = (query = "", version?: string) => get(`/v1/segments${query}`, { version });
 
-function expectList(res: Exchange, segments: Json[], version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version),
-    body: { segments },
-  });
-}
-
 function expectBadRequest(res: Exchange, message: string, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
     status: 400,
@@ -85,23 +77,23 @@ describe("the catalogue data", () => {
 
 describe("list and paging (#59-#71)", () => {
   it("#59 the default order is created_at desc, id desc: newest first", async () => {
-    expectList(await list(), [d, c, b, a]);
+    expectList(await list(), "segments", [d, c, b, a]);
   });
 
   it("#60 at 1.2 the list is the same, with masakari 1.2", async () => {
-    expectList(await list("", "1.2"), [d, c, b, a], "1.2");
+    expectList(await list("", "1.2"), "segments", [d, c, b, a], "1.2");
   });
 
   it("#61 limit=2 gives the first two", async () => {
-    expectList(await list("?limit=2"), [d, c]);
+    expectList(await list("?limit=2"), "segments", [d, c]);
   });
 
   it("#62 limit=2&marker=<id of seg-c> gives the two after it", async () => {
-    expectList(await list(`?limit=2&marker=${c.id}`), [b, a]);
+    expectList(await list(`?limit=2&marker=${c.id}`), "segments", [b, a]);
   });
 
   it("#63 the oldest segment's id as marker gives an empty page", async () => {
-    expectList(await list(`?marker=${a.id}`), []);
+    expectList(await list(`?marker=${a.id}`), "segments", []);
   });
 
   it("#64 a uuid is not a marker", async () => {
@@ -125,23 +117,23 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("the marker is looked up whatever the filters, and the page is filtered", async () => {
-    expectList(await list(`?recovery_method=auto&marker=${d.id}`), [a]);
+    expectList(await list(`?recovery_method=auto&marker=${d.id}`), "segments", [a]);
   });
 
   it("#69 limit=0 gives an empty list", async () => {
-    expectList(await list("?limit=0"), []);
+    expectList(await list("?limit=0"), "segments", []);
   });
 
   it("limit=0 returns before the sort key is checked", async () => {
-    expectList(await list("?limit=0&sort_key=bogus"), []);
+    expectList(await list("?limit=0&sort_key=bogus"), "segments", []);
   });
 
   it("limit=0 returns before the marker is looked up", async () => {
-    expectList(await list("?limit=0&marker=999"), []);
+    expectList(await list("?limit=0&marker=999"), "segments", []);
   });
 
   it("limit=0 returns before the sort direction is checked", async () => {
-    expectList(await list("?limit=0&sort_dir=sideways"), []);
+    expectList(await list("?limit=0&sort_dir=sideways"), "segments", []);
   });
 
   it("#70 limit=-1 is refused", async () => {
@@ -164,11 +156,11 @@ describe("list and paging (#59-#71)", () => {
     ["+2", "%2B2"],
     [" 2 ", "%202%20"],
   ])("limit %j is read as Python's int() reads it", async (_shown, encoded) => {
-    expectList(await list(`?limit=${encoded}`), [d, c]);
+    expectList(await list(`?limit=${encoded}`), "segments", [d, c]);
   });
 
   it("a limit above the maximum (1000) is accepted", async () => {
-    expectList(await list("?limit=5000"), [d, c, b, a]);
+    expectList(await list("?limit=5000"), "segments", [d, c, b, a]);
   });
 
   it("the limit is checked before the sort direction", async () => {
@@ -184,46 +176,51 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("a valid page_size is ignored", async () => {
-    expectList(await list("?page_size=1"), [d, c, b, a]);
+    expectList(await list("?page_size=1"), "segments", [d, c, b, a]);
   });
 });
 
 describe("sorting (#72-#77)", () => {
   it("#72 sort_key=name&sort_dir=asc", async () => {
-    expectList(await list("?sort_key=name&sort_dir=asc"), [a, b, c, d]);
+    expectList(await list("?sort_key=name&sort_dir=asc"), "segments", [a, b, c, d]);
   });
 
   it("#73 sort_key=name without a direction is descending", async () => {
-    expectList(await list("?sort_key=name"), [d, c, b, a]);
+    expectList(await list("?sort_key=name"), "segments", [d, c, b, a]);
   });
 
   it("#74 sort_dir=asc alone sorts created_at ascending", async () => {
-    expectList(await list("?sort_dir=asc"), [a, b, c, d]);
+    expectList(await list("?sort_dir=asc"), "segments", [a, b, c, d]);
   });
 
   it("#75 two sort keys with their own directions", async () => {
-    expectList(await list("?sort_key=recovery_method&sort_dir=asc&sort_key=name&sort_dir=desc"), [a, c, b, d]);
+    expectList(await list("?sort_key=recovery_method&sort_dir=asc&sort_key=name&sort_dir=desc"), "segments", [
+      a,
+      c,
+      b,
+      d,
+    ]);
   });
 
   it("fewer directions than keys: the other keys take the first direction", async () => {
-    expectList(await list("?sort_key=enabled&sort_key=name&sort_dir=asc"), [c, a, b, d]);
+    expectList(await list("?sort_key=enabled&sort_key=name&sort_dir=asc"), "segments", [c, a, b, d]);
   });
 
   it("sort keys and directions are stripped of surrounding spaces", async () => {
-    expectList(await list("?sort_key=%20name%20&sort_dir=%20asc%20"), [a, b, c, d]);
+    expectList(await list("?sort_key=%20name%20&sort_dir=%20asc%20"), "segments", [a, b, c, d]);
   });
 
   it("any column is a sort key (uuid)", async () => {
     const byUuid = [a, b, c, d].sort((x, y) => (x.uuid < y.uuid ? -1 : 1));
-    expectList(await list("?sort_key=uuid&sort_dir=asc"), byUuid);
+    expectList(await list("?sort_key=uuid&sort_dir=asc"), "segments", byUuid);
   });
 
   it("NULL sorts first ascending (description)", async () => {
-    expectList(await list("?sort_key=description&sort_dir=asc"), [a, c, d, b]);
+    expectList(await list("?sort_key=description&sort_dir=asc"), "segments", [a, c, d, b]);
   });
 
   it("NULL sorts last descending (description)", async () => {
-    expectList(await list("?sort_key=description&sort_dir=desc"), [b, d, c, a]);
+    expectList(await list("?sort_key=description&sort_dir=desc"), "segments", [b, d, c, a]);
   });
 
   it("#76 an unknown sort key", async () => {
@@ -281,7 +278,7 @@ describe("sorting (#72-#77)", () => {
   });
 
   it("a marker pages under the requested order", async () => {
-    expectList(await list(`?sort_key=name&sort_dir=asc&marker=${b.id}`), [c, d]);
+    expectList(await list(`?sort_key=name&sort_dir=asc&marker=${b.id}`), "segments", [c, d]);
   });
 
   it("updated_at: never-updated (NULL) rows sort first ascending, last descending, and page across NULLs", async () => {
@@ -323,8 +320,8 @@ describe("sorting (#72-#77)", () => {
       }
       const [u1, u2, u3, u4] = made;
       const filter = `?service_type=${serviceType}&sort_key=updated_at`;
-      expectList(await list(`${filter}&sort_dir=asc`), [u2, u4, u3, u1]);
-      expectList(await list(`${filter}&sort_dir=desc`), [u1, u3, u4, u2]);
+      expectList(await list(`${filter}&sort_dir=asc`), "segments", [u2, u4, u3, u1]);
+      expectList(await list(`${filter}&sort_dir=desc`), "segments", [u1, u3, u4, u2]);
       // One row a page, each page after the last row of the one before.
       for (const [dir, order] of [
         ["asc", [u2, u4, u3, u1]],
@@ -349,11 +346,11 @@ describe("sorting (#72-#77)", () => {
 
 describe("filters (#78-#86)", () => {
   it("#78 recovery_method=auto", async () => {
-    expectList(await list("?recovery_method=auto"), [a]);
+    expectList(await list("?recovery_method=auto"), "segments", [a]);
   });
 
   it("#79 recovery_method=bogus matches nothing", async () => {
-    expectList(await list("?recovery_method=bogus"), []);
+    expectList(await list("?recovery_method=bogus"), "segments", []);
   });
 
   it.each([
@@ -361,52 +358,52 @@ describe("filters (#78-#86)", () => {
     ["Reserved_Host", () => [b]],
     ["RH_PRIORITY", () => [d]],
   ])("D3: recovery_method=%s matches case-insensitively", async (value, expected) => {
-    expectList(await list(`?recovery_method=${value}`), expected());
+    expectList(await list(`?recovery_method=${value}`), "segments", expected());
   });
 
   it("the last of repeated filter values counts", async () => {
-    expectList(await list("?recovery_method=bogus&recovery_method=auto"), [a]);
+    expectList(await list("?recovery_method=bogus&recovery_method=auto"), "segments", [a]);
   });
 
   it("#80 service_type=COMPUTE", async () => {
-    expectList(await list("?service_type=COMPUTE"), [d, c, b, a]);
+    expectList(await list("?service_type=COMPUTE"), "segments", [d, c, b, a]);
   });
 
   it("#81 service_type=other matches nothing", async () => {
-    expectList(await list("?service_type=other"), []);
+    expectList(await list("?service_type=other"), "segments", []);
   });
 
   it("service_type is matched exactly (case-sensitive)", async () => {
-    expectList(await list("?service_type=compute"), []);
+    expectList(await list("?service_type=compute"), "segments", []);
   });
 
   it("#82 D5: enabled=false lists the disabled segments (upstream: empty list)", async () => {
-    expectList(await list("?enabled=false"), [c]);
+    expectList(await list("?enabled=false"), "segments", [c]);
   });
 
   it("#83 D5: enabled=False at 1.2 lists the disabled segments (upstream: empty list)", async () => {
-    expectList(await list("?enabled=False", "1.2"), [c], "1.2");
+    expectList(await list("?enabled=False", "1.2"), "segments", [c], "1.2");
   });
 
   it("#84 enabled=0 lists the disabled segments", async () => {
-    expectList(await list("?enabled=0"), [c]);
+    expectList(await list("?enabled=0"), "segments", [c]);
   });
 
   it("enabled=1 lists the enabled segments", async () => {
-    expectList(await list("?enabled=1"), [d, b, a]);
+    expectList(await list("?enabled=1"), "segments", [d, b, a]);
   });
 
   it.each(["true", "t", "yes", "y", "on", "TRUE", "True", "T", "Yes", "Y", "ON", "oN"])(
     "D5: enabled=%s lists the enabled segments",
     async (value) => {
-      expectList(await list(`?enabled=${value}`), [d, b, a]);
+      expectList(await list(`?enabled=${value}`), "segments", [d, b, a]);
     },
   );
 
   it.each(["false", "f", "no", "n", "off", "FALSE", "F", "No", "N", "OFF", "oFf"])(
     "D5: enabled=%s lists the disabled segments",
     async (value) => {
-      expectList(await list(`?enabled=${value}`), [c]);
+      expectList(await list(`?enabled=${value}`), "segments", [c]);
     },
   );
 
@@ -440,10 +437,10 @@ describe("filters (#78-#86)", () => {
   });
 
   it("filters combine", async () => {
-    expectList(await list("?enabled=true&recovery_method=reserved_host&service_type=COMPUTE"), [b]);
+    expectList(await list("?enabled=true&recovery_method=reserved_host&service_type=COMPUTE"), "segments", [b]);
   });
 
   it("#86 an unknown query parameter (name=seg-a) is ignored", async () => {
-    expectList(await list("?name=seg-a"), [d, c, b, a]);
+    expectList(await list("?name=seg-a"), "segments", [d, c, b, a]);
   });
 });
