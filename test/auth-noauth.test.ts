@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   appWith,
   type Exchange,
+  expectFault,
   expectList,
   fakeCalls,
   fault,
-  faultHeaders,
   get,
   post,
   successHeaders,
@@ -21,19 +21,13 @@ import {
 const HEX = "0123456789abcdef0123456789abcdef";
 const OTHER = "fedcba9876543210fedcba9876543210";
 
-const mismatch = (url: string, context: string) =>
-  fault(
-    "badRequest",
+function expectMismatch(res: Exchange, url: string, context: string) {
+  expectFault(
+    res,
     400,
+    "badRequest",
     `Malformed request URL: URL's project_id '${url}' doesn't match Context's project_id '${context}'`,
   );
-
-function expectMismatch(res: Exchange, url: string, context: string) {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(),
-    body: mismatch(url, context),
-  });
 }
 
 describe("D8: noauth2 makes every caller admin", () => {

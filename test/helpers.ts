@@ -296,6 +296,11 @@ export function expectFault(res: Exchange, status: number, name: string, message
   });
 }
 
+/** GETs `path` at `version` and asserts the fault, as expectFault does. */
+export async function expectFaultAt(path: string, status: number, name: string, message: string, version?: string) {
+  expectFault(await get(path, { version }), status, name, message, version ?? "1.0");
+}
+
 /** A notification's keys in upstream master's order (spec §3.1). */
 export const NOTIFICATION_KEYS = [
   "id",

@@ -1,16 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  appWith,
-  createSegment,
-  type Exchange,
-  fault,
-  faultHeaders,
-  mustAnswer,
-  post,
-  sql,
-  unique,
-  v1Headers,
-} from "./helpers";
+import { appWith, createSegment, type Exchange, expectFault, mustAnswer, post, sql, unique } from "./helpers";
 
 // Duplicate detection (spec §6.2 step 4, upstream master): a notification is
 // refused with 409 when a live notification of the same type from the same
@@ -62,15 +51,12 @@ async function accepted(res: Exchange) {
 async function expectDuplicate(host: Host, send: () => Promise<Exchange>, type = "COMPUTE_HOST") {
   const before = await rowsOf(host);
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(),
-    body: fault(
-      "conflictingRequest",
-      409,
-      `Notification received from host ${host.name} of type ${type} is duplicate.`,
-    ),
-  });
+  expectFault(
+    res,
+    409,
+    "conflictingRequest",
+    `Notification received from host ${host.name} of type ${type} is duplicate.`,
+  );
   expect(await rowsOf(host)).toEqual(before);
 }
 

@@ -4,8 +4,8 @@ import {
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
-  faultHeaders,
   get,
   hostDeleteInUse,
   hostNotUnder,
@@ -83,11 +83,7 @@ const snapshot = async (s: Setup) => ({
 async function expectInUse(s: Setup, send: () => Promise<Exchange>, message: string) {
   const before = await snapshot(s);
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(),
-    body: fault("conflictingRequest", 409, message),
-  });
+  expectFault(res, 409, "conflictingRequest", message);
   expect(await snapshot(s)).toEqual(before);
 }
 

@@ -2,9 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   createHost,
   createSegment,
+  expectFaultAt,
   expectListAt,
-  fault,
-  faultHeaders,
   get,
   mustAnswer,
   NOTIFICATION_COLUMNS,
@@ -12,7 +11,6 @@ import {
   post,
   sql,
   UNKNOWN_UUID,
-  v1Headers,
 } from "./helpers";
 
 // GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
@@ -86,15 +84,6 @@ const pick = (...indexes: number[]) => indexes.map((i) => n[i]);
 /** Newest first: the default order (created_at desc, id desc). */
 const ALL = [7, 6, 5, 4, 3, 2, 1];
 
-async function expectBadRequest(query: string, message: string) {
-  const res = await get(`/v1/notifications${query}`);
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(),
-    body: fault("badRequest", 400, message),
-  });
-}
-
 describe("list (#179, #180)", () => {
   it("#179 lists live notifications newest first, with master's fields in master's order", async () => {
     const res = await expectListAt("/v1/notifications", pick(...ALL));
@@ -152,19 +141,31 @@ describe("limit and marker (#181-#184)", () => {
   });
 
   it("#183 the uuid of a notification is not a marker", async () => {
-    await expectBadRequest(
-      `?marker=${n[7]?.notification_uuid}`,
+    await expectFaultAt(
+      `/v1/notifications?marker=${n[7]?.notification_uuid}`,
+      400,
+      "badRequest",
       `Marker ${n[7]?.notification_uuid} could not be found.`,
     );
   });
 
   it("#184 an unknown marker is a 400", async () => {
-    await expectBadRequest(`?marker=${UNKNOWN_UUID}`, `Marker ${UNKNOWN_UUID} could not be found.`);
-    await expectBadRequest("?marker=999999", "Marker 999999 could not be found.");
+    await expectFaultAt(
+      `/v1/notifications?marker=${UNKNOWN_UUID}`,
+      400,
+      "badRequest",
+      `Marker ${UNKNOWN_UUID} could not be found.`,
+    );
+    await expectFaultAt("/v1/notifications?marker=999999", 400, "badRequest", "Marker 999999 could not be found.");
   });
 
   it("the id of a deleted notification is not a marker", async () => {
-    await expectBadRequest(`?marker=${deleted.id}`, `Marker ${deleted.id} could not be found.`);
+    await expectFaultAt(
+      `/v1/notifications?marker=${deleted.id}`,
+      400,
+      "badRequest",
+      `Marker ${deleted.id} could not be found.`,
+    );
   });
 
   it("the marker is looked up among all notifications, whatever the filters", async () => {
@@ -177,7 +178,7 @@ describe("limit and marker (#181-#184)", () => {
     ["1.5", "Invalid input received: limit must be an integer"],
     ["-1", "Invalid input received: limit must be >= 0"],
   ])("limit=%s is a 400", async (limit, message) => {
-    await expectBadRequest(`?limit=${limit}`, message);
+    await expectFaultAt(`/v1/notifications?limit=${limit}`, 400, "badRequest", message);
   });
 });
 
@@ -272,7 +273,7 @@ describe("generated-since (#189-#191)", () => {
   });
 
   it.each(["abc", "", "2026-13-01", "2026-01-01T24:00:00"])("#191 generated-since=%j is a 400", async (value) => {
-    await expectBadRequest(since(value), "Invalid generated-since value");
+    await expectFaultAt(`/v1/notifications${since(value)}`, 400, "badRequest", "Invalid generated-since value");
   });
 
   it("generated_since (underscore) is not the filter", async () => {
@@ -280,11 +281,21 @@ describe("generated-since (#189-#191)", () => {
   });
 
   it("a bad limit is reported before a bad generated-since", async () => {
-    await expectBadRequest("?limit=abc&generated-since=abc", "Invalid input received: limit must be an integer");
+    await expectFaultAt(
+      "/v1/notifications?limit=abc&generated-since=abc",
+      400,
+      "badRequest",
+      "Invalid input received: limit must be an integer",
+    );
   });
 
   it("a bad generated-since is reported before a bad marker or sort key", async () => {
-    await expectBadRequest("?generated-since=abc&marker=999999&sort_key=bogus", "Invalid generated-since value");
+    await expectFaultAt(
+      "/v1/notifications?generated-since=abc&marker=999999&sort_key=bogus",
+      400,
+      "badRequest",
+      "Invalid generated-since value",
+    );
   });
 });
 
@@ -366,32 +377,56 @@ describe("sorting (#192, #193)", () => {
   });
 
   it("#193 an unknown sort key is a 400 InvalidSortKey", async () => {
-    await expectBadRequest("?sort_key=bogus", "InvalidSortKey('Sort key supplied is invalid: bogus')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=bogus",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: bogus')",
+    );
   });
 
   it("uuid is not a sort key of notifications (it is not a column)", async () => {
-    await expectBadRequest("?sort_key=uuid", "InvalidSortKey('Sort key supplied is invalid: uuid')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=uuid",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: uuid')",
+    );
   });
 
   it("hostname is not a sort key either", async () => {
-    await expectBadRequest("?sort_key=hostname", "InvalidSortKey('Sort key supplied is invalid: hostname')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=hostname",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: hostname')",
+    );
   });
 
   it("an unknown sort direction is a 400", async () => {
-    await expectBadRequest(
-      "?sort_key=type&sort_dir=sideways",
+    await expectFaultAt(
+      "/v1/notifications?sort_key=type&sort_dir=sideways",
+      400,
+      "badRequest",
       "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'",
     );
   });
 
   it("more directions than keys is a 400", async () => {
-    await expectBadRequest(
-      "?sort_key=type&sort_dir=asc&sort_dir=desc",
+    await expectFaultAt(
+      "/v1/notifications?sort_key=type&sort_dir=asc&sort_dir=desc",
+      400,
+      "badRequest",
       "Invalid input received: Sort direction size exceeds sort key size",
     );
   });
 
   it("a bad marker is reported before an unknown sort key", async () => {
-    await expectBadRequest("?sort_key=bogus&marker=999999", "Marker 999999 could not be found.");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=bogus&marker=999999",
+      400,
+      "badRequest",
+      "Marker 999999 could not be found.",
+    );
   });
 });

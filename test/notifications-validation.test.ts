@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   call,
   createSegment,
+  expectFault,
   fault,
   faultHeaders,
   mustAnswer,
@@ -59,11 +60,7 @@ const computeHost = (fields: Record<string, unknown> = {}) => ({
 async function expectInvalidBody(body: unknown, message: string) {
   const before = await count();
   const res = await post("/v1/notifications", body);
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(),
-    body: fault("badRequest", 400, message),
-  });
+  expectFault(res, 400, "badRequest", message);
   expect(await count()).toBe(before);
 }
 

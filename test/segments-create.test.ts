@@ -4,6 +4,7 @@ import {
   call,
   del,
   type Exchange,
+  expectFault,
   expectSuccess,
   fault,
   faultHeaders,
@@ -83,11 +84,7 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
 async function expectRefused(send: () => Promise<Exchange>, message: string, version = "1.0") {
   const before = await count();
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(version),
-    body: fault("badRequest", 400, message),
-  });
+  expectFault(res, 400, "badRequest", message, version);
   expect(await count()).toBe(before);
 }
 

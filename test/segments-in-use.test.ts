@@ -4,6 +4,7 @@ import {
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
   faultHeaders,
   NOT_BLOCKING,
@@ -53,14 +54,6 @@ async function snapshot(segmentUuid: string, hostUuids: string[], notificationUu
   };
 }
 
-function expectConflict(res: Exchange, message: string, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(version),
-    body: fault("conflictingRequest", 409, message),
-  });
-}
-
 function expectUpdated(res: Exchange, description: string) {
   expect({ status: res.status, headers: v1Headers(res), description: res.json?.segment?.description }).toEqual({
     status: 200,
@@ -86,7 +79,12 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await update(segment.uuid, { description: `status ${status}` }), segmentUpdateInUse(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: `status ${status}` }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -94,7 +92,7 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await remove(segment.uuid), segmentDeleteInUse(segment.uuid));
+    expectFault(await remove(segment.uuid), 409, "conflictingRequest", segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -104,8 +102,13 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     await seedNotification(sibling, "failed");
     await seedNotification(sibling, "running");
     const before = await snapshot(segment.uuid, [host, sibling]);
-    expectConflict(await update(segment.uuid, { description: "x" }), segmentUpdateInUse(segment.uuid));
-    expectConflict(await remove(segment.uuid), segmentDeleteInUse(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: "x" }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
+    expectFault(await remove(segment.uuid), 409, "conflictingRequest", segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling])).toEqual(before);
   });
 
@@ -113,7 +116,12 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: segment.name }), segmentUpdateInUse(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { name: segment.name }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
@@ -122,14 +130,25 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: taken.name }), segmentUpdateInUse(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { name: taken.name }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
   it("the in-use 409 carries the requested microversion", async () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "error");
-    expectConflict(await update(segment.uuid, { enabled: false }, "1.2"), segmentUpdateInUse(segment.uuid), "1.2");
+    expectFault(
+      await update(segment.uuid, { enabled: false }, "1.2"),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+      "1.2",
+    );
     expect((await row("failover_segments", "uuid", segment.uuid))?.enabled).toBe(1);
   });
 
@@ -173,7 +192,12 @@ describe("notifications that do not block (#211, #213, #215)", () => {
   it("once its notification has finished, the segment can be updated again", async () => {
     const { segment, host } = await segmentWithHosts();
     const notification = await seedNotification(host, "running");
-    expectConflict(await update(segment.uuid, { description: "busy" }), segmentUpdateInUse(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: "busy" }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     await sql("UPDATE notifications SET status = 'finished' WHERE notification_uuid = ?", notification);
     expectUpdated(await update(segment.uuid, { description: "free" }), "free");
   });
@@ -220,11 +244,18 @@ describe("notifications that do not block (#211, #213, #215)", () => {
       notification,
     );
     const before = await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling]);
-    expectConflict(
+    expectFault(
       await update(elsewhere.segment.uuid, { description: "x" }),
+      409,
+      "conflictingRequest",
       segmentUpdateInUse(elsewhere.segment.uuid),
     );
-    expectConflict(await remove(elsewhere.segment.uuid), segmentDeleteInUse(elsewhere.segment.uuid));
+    expectFault(
+      await remove(elsewhere.segment.uuid),
+      409,
+      "conflictingRequest",
+      segmentDeleteInUse(elsewhere.segment.uuid),
+    );
     expect(await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling])).toEqual(before);
   });
 

@@ -2,10 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   BOOLEAN_FILTER_VALUES,
   del,
-  type Exchange,
+  expectFault,
   expectList,
-  fault,
-  faultHeaders,
   get,
   type Json,
   mustAnswer,
@@ -13,7 +11,6 @@ import {
   sql,
   UNKNOWN_UUID,
   unique,
-  v1Headers,
 } from "./helpers";
 
 // GET /v1/segments: exchanges #59-#86 of the reference catalogue on the
@@ -55,14 +52,6 @@ beforeAll(async () => {
 
 const list = (query = "", version?: string) => get(`/v1/segments${query}`, { version });
 
-function expectBadRequest(res: Exchange, message: string, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(version),
-    body: fault("badRequest", 400, message),
-  });
-}
-
 describe("the catalogue data", () => {
   it("has the shape the catalogue's list exchanges assume", () => {
     expect([a, b, c, d].map((s) => [s.name, s.recovery_method, s.enabled, s.description])).toEqual([
@@ -97,23 +86,23 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("#64 a uuid is not a marker", async () => {
-    expectBadRequest(await list(`?marker=${c.uuid}`), `Marker ${c.uuid} could not be found.`);
+    expectFault(await list(`?marker=${c.uuid}`), 400, "badRequest", `Marker ${c.uuid} could not be found.`);
   });
 
   it("#65 an unknown integer marker", async () => {
-    expectBadRequest(await list("?marker=999"), "Marker 999 could not be found.");
+    expectFault(await list("?marker=999"), 400, "badRequest", "Marker 999 could not be found.");
   });
 
   it("#66 an unknown uuid marker", async () => {
-    expectBadRequest(await list(`?marker=${UNKNOWN_UUID}`), `Marker ${UNKNOWN_UUID} could not be found.`);
+    expectFault(await list(`?marker=${UNKNOWN_UUID}`), 400, "badRequest", `Marker ${UNKNOWN_UUID} could not be found.`);
   });
 
   it("#67 a marker that is not a number", async () => {
-    expectBadRequest(await list("?marker=abc"), "Marker abc could not be found.");
+    expectFault(await list("?marker=abc"), 400, "badRequest", "Marker abc could not be found.");
   });
 
   it("#68 the id of a deleted segment is not a marker", async () => {
-    expectBadRequest(await list(`?marker=${deleted.id}`), `Marker ${deleted.id} could not be found.`);
+    expectFault(await list(`?marker=${deleted.id}`), 400, "badRequest", `Marker ${deleted.id} could not be found.`);
   });
 
   it("the marker is looked up whatever the filters, and the page is filtered", async () => {
@@ -137,19 +126,19 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("#70 limit=-1 is refused", async () => {
-    expectBadRequest(await list("?limit=-1"), "Invalid input received: limit must be >= 0");
+    expectFault(await list("?limit=-1"), 400, "badRequest", "Invalid input received: limit must be >= 0");
   });
 
   it("#71 limit=abc is refused", async () => {
-    expectBadRequest(await list("?limit=abc"), "Invalid input received: limit must be an integer");
+    expectFault(await list("?limit=abc"), 400, "badRequest", "Invalid input received: limit must be an integer");
   });
 
   it("limit=1.5 is not an integer", async () => {
-    expectBadRequest(await list("?limit=1.5"), "Invalid input received: limit must be an integer");
+    expectFault(await list("?limit=1.5"), 400, "badRequest", "Invalid input received: limit must be an integer");
   });
 
   it("an empty limit is not an integer", async () => {
-    expectBadRequest(await list("?limit="), "Invalid input received: limit must be an integer");
+    expectFault(await list("?limit="), 400, "badRequest", "Invalid input received: limit must be an integer");
   });
 
   it.each([
@@ -164,15 +153,25 @@ describe("list and paging (#59-#71)", () => {
   });
 
   it("the limit is checked before the sort direction", async () => {
-    expectBadRequest(await list("?limit=abc&sort_dir=sideways"), "Invalid input received: limit must be an integer");
+    expectFault(
+      await list("?limit=abc&sort_dir=sideways"),
+      400,
+      "badRequest",
+      "Invalid input received: limit must be an integer",
+    );
   });
 
   it("page_size=-1 is refused", async () => {
-    expectBadRequest(await list("?page_size=-1"), "Invalid input received: page_size must be >= 0");
+    expectFault(await list("?page_size=-1"), 400, "badRequest", "Invalid input received: page_size must be >= 0");
   });
 
   it("page_size=abc is refused", async () => {
-    expectBadRequest(await list("?page_size=abc"), "Invalid input received: page_size must be an integer");
+    expectFault(
+      await list("?page_size=abc"),
+      400,
+      "badRequest",
+      "Invalid input received: page_size must be an integer",
+    );
   });
 
   it("a valid page_size is ignored", async () => {
@@ -224,55 +223,77 @@ describe("sorting (#72-#77)", () => {
   });
 
   it("#76 an unknown sort key", async () => {
-    expectBadRequest(await list("?sort_key=bogus"), "InvalidSortKey('Sort key supplied is invalid: bogus')");
+    expectFault(
+      await list("?sort_key=bogus"),
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: bogus')",
+    );
   });
 
   it("D6: the relationship name hosts is an invalid sort key (upstream: 500)", async () => {
-    expectBadRequest(await list("?sort_key=hosts"), "InvalidSortKey('Sort key supplied is invalid: hosts')");
+    expectFault(
+      await list("?sort_key=hosts"),
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: hosts')",
+    );
   });
 
   it("#77 an unknown sort direction", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?sort_key=name&sort_dir=sideways"),
+      400,
+      "badRequest",
       "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'",
     );
   });
 
   it("more directions than keys", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?sort_key=name&sort_dir=asc&sort_dir=desc"),
+      400,
+      "badRequest",
       "Invalid input received: Sort direction size exceeds sort key size",
     );
   });
 
   it("two directions and no key (created_at is the one key)", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?sort_dir=asc&sort_dir=desc"),
+      400,
+      "badRequest",
       "Invalid input received: Sort direction size exceeds sort key size",
     );
   });
 
   it("the sort direction is checked before the marker is looked up", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?sort_key=name&sort_dir=sideways&marker=999"),
+      400,
+      "badRequest",
       "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'",
     );
   });
 
   it("the direction count is checked before the marker is looked up", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?sort_key=name&sort_dir=asc&sort_dir=asc&marker=999"),
+      400,
+      "badRequest",
       "Invalid input received: Sort direction size exceeds sort key size",
     );
   });
 
   it("the marker is looked up before the sort key is checked", async () => {
-    expectBadRequest(await list("?sort_key=bogus&marker=999"), "Marker 999 could not be found.");
+    expectFault(await list("?sort_key=bogus&marker=999"), 400, "badRequest", "Marker 999 could not be found.");
   });
 
   it("with a valid marker the unknown sort key is reported", async () => {
-    expectBadRequest(
+    expectFault(
       await list(`?sort_key=bogus&marker=${a.id}`),
+      400,
+      "badRequest",
       "InvalidSortKey('Sort key supplied is invalid: bogus')",
     );
   });
@@ -408,8 +429,10 @@ describe("filters (#78-#86)", () => {
   );
 
   it("#85 D5: enabled=bogus is refused (upstream: empty list)", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?enabled=bogus"),
+      400,
+      "badRequest",
       `Invalid value for enabled: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
@@ -419,21 +442,30 @@ describe("filters (#78-#86)", () => {
     ["", ""],
     ["yess", "yess"],
   ])("D5: enabled=%j is refused", async (value, shown) => {
-    expectBadRequest(
+    expectFault(
       await list(`?enabled=${value}`),
+      400,
+      "badRequest",
       `Invalid value for enabled: Unrecognized value '${shown}', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
   it("D5: the enabled filter is checked even when limit=0 (like the hosts reserved filter)", async () => {
-    expectBadRequest(
+    expectFault(
       await list("?limit=0&enabled=bogus"),
+      400,
+      "badRequest",
       `Invalid value for enabled: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
   it("D5: the enabled filter is checked after the limit", async () => {
-    expectBadRequest(await list("?limit=abc&enabled=bogus"), "Invalid input received: limit must be an integer");
+    expectFault(
+      await list("?limit=abc&enabled=bogus"),
+      400,
+      "badRequest",
+      "Invalid input received: limit must be an integer",
+    );
   });
 
   it("filters combine", async () => {

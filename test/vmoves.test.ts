@@ -4,7 +4,7 @@ import {
   createHost,
   createSegment,
   del,
-  expectFault,
+  expectFaultAt,
   expectListAt,
   fault,
   faultHeaders,
@@ -194,11 +194,6 @@ beforeAll(async () => {
 
 const listPath = (notification: string, query = "") => `/v1/notifications/${notification}/vmoves${query}`;
 const pick = (...indexes: number[]) => indexes.map((i) => v[i]);
-
-async function expectFaultAt(path: string, status: number, name: string, message: string, version?: string) {
-  const res = await get(path, { version });
-  expectFault(res, status, name, message, version ?? "1.0");
-}
 
 describe("list", () => {
   it("lists the notification's live vmoves newest first, at 1.0 (not version-gated)", async () => {
