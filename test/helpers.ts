@@ -203,6 +203,10 @@ export const hostUpdateInUse = (uuid: string) =>
 export const hostDeleteInUse = (uuid: string) =>
   `Host ${uuid} can't be deleted as it is in-use to process notifications.`;
 
+/** Upstream's 409 for a notification that repeats a recent one from the same host (spec §6.2). */
+export const duplicateNotification = (hostname: string, type: string) =>
+  `Notification received from host ${hostname} of type ${type} is duplicate.`;
+
 /** Upstream's 404 for a host id that is not a live host of the segment `segment` (spec §5.3). */
 export const hostNotUnder = (host: string, segment: string) =>
   `Host '${host}' under failover_segment '${segment}' could not be found.`;

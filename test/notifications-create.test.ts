@@ -4,6 +4,7 @@ import {
   createHost,
   createSegment,
   del,
+  duplicateNotification,
   type Exchange,
   expectFault,
   fault,
@@ -190,12 +191,7 @@ describe("create (#162, #164, #172, #176, #178)", () => {
       payload: PAYLOAD_162,
     };
     expect((await notify(body)).status).toBe(202);
-    await expectRefused(
-      () => notify(body),
-      409,
-      "conflictingRequest",
-      `Notification received from host ${h.name} of type COMPUTE_HOST is duplicate.`,
-    );
+    await expectRefused(() => notify(body), 409, "conflictingRequest", duplicateNotification(h.name, "COMPUTE_HOST"));
   });
 
   it("#164 the same host with another payload and the same generated_time is accepted", async () => {

@@ -1,5 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { appWith, createSegment, type Exchange, expectFault, mustAnswer, post, sql, unique } from "./helpers";
+import {
+  appWith,
+  createSegment,
+  duplicateNotification,
+  type Exchange,
+  expectFault,
+  mustAnswer,
+  post,
+  sql,
+  unique,
+} from "./helpers";
 
 // Duplicate detection (spec §6.2 step 4, upstream master): a notification is
 // refused with 409 when a live notification of the same type from the same
@@ -51,12 +61,7 @@ async function accepted(res: Exchange) {
 async function expectDuplicate(host: Host, send: () => Promise<Exchange>, type = "COMPUTE_HOST") {
   const before = await rowsOf(host);
   const res = await send();
-  expectFault(
-    res,
-    409,
-    "conflictingRequest",
-    `Notification received from host ${host.name} of type ${type} is duplicate.`,
-  );
+  expectFault(res, 409, "conflictingRequest", duplicateNotification(host.name, type));
   expect(await rowsOf(host)).toEqual(before);
 }
 
