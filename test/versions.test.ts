@@ -6,6 +6,7 @@ import {
   fault,
   faultHeaders,
   get,
+  ORIGIN,
   post,
   row,
   sql,
@@ -22,7 +23,6 @@ import {
 // No test in this file leaves a live segment behind, so every segment list
 // here is empty, as in the catalogue.
 
-const ORIGIN = "http://masakari.test";
 const PROJECT = "0123456789abcdef0123456789abcdef";
 
 const MEDIA_TYPES = [{ base: "application/json", type: "application/vnd.openstack.masakari+json;version=1" }];
