@@ -24,9 +24,9 @@ import {
   v1Headers,
 } from "./helpers";
 
-// POST /v1/segments/{segment_id}/hosts: exchanges #115-#128 of the reference
-// catalogue, the validation rules of spec §5.2 and §9.3, the boolean inputs of
-// §3.2 and the deviation D6 (null type / control_attributes). The Worker under
+// POST /v1/segments/{segment_id}/hosts: exchanges #115-#128, the validation
+// rules of spec §5.2 and §9.3, the boolean inputs of §3.2 and the deviation
+// D6 (null type / control_attributes). The Worker under
 // test has no NOVA_URL, so every host name is accepted (D10; the Nova check
 // itself is in hosts-compute-check.test.ts).
 

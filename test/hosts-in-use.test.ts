@@ -23,9 +23,9 @@ import {
 } from "./helpers";
 
 // Hosts of a segment that is in use by notifications (spec §4.3, §5.3;
-// exchanges #202-#205, #208, #210, #212, #214, #216, #218 of the reference
-// catalogue): a new, running or error notification from ANY live host of a
-// segment blocks the update and the delete of EVERY host of that segment.
+// exchanges #202-#205, #208, #210, #212, #214, #216, #218): a new, running
+// or error notification from ANY live host of a segment blocks the update
+// and the delete of EVERY host of that segment.
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

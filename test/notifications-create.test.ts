@@ -24,7 +24,7 @@ import {
 } from "./helpers";
 
 // POST /v1/notifications and GET /v1/notifications/{id}: exchanges #162-#199
-// of the reference catalogue and the engine-stub appendix, with upstream
+// and the engine-stub appendix, with upstream
 // master's fields (failover_segment_uuid, message; spec §13) and D13
 // (recovery_workflow_details is [] at >= 1.1 until an engine exists).
 

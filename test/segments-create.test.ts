@@ -19,9 +19,9 @@ import {
   v1Headers,
 } from "./helpers";
 
-// POST /v1/segments: exchanges #28-#58 of the reference catalogue, the
-// deviations D2 (202), D3 (recovery_method in any case) and D6 (invalid
-// UTF-8), and the details of the name and description formats (spec §4.2).
+// POST /v1/segments: exchanges #28-#58, the deviations D2 (202), D3
+// (recovery_method in any case) and D6 (invalid UTF-8), and the details of
+// the name and description formats (spec §4.2).
 
 interface Fields {
   name: string;

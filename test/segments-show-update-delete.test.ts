@@ -23,9 +23,9 @@ import {
   v1Headers,
 } from "./helpers";
 
-// GET/PUT/DELETE /v1/segments/{id}: exchanges #87-#114 of the reference
-// catalogue, updated_at bookkeeping, soft delete of a segment and its hosts
-// (spec §3.4, §4.3) and the deviation D4.
+// GET/PUT/DELETE /v1/segments/{id}: exchanges #87-#114, updated_at
+// bookkeeping, soft delete of a segment and its hosts (spec §3.4, §4.3) and
+// the deviation D4.
 
 const LONG_AGO = "2020-01-01 00:00:00.000000";
 
