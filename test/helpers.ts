@@ -36,6 +36,30 @@ export const BOOLEAN_ENUM =
 export const BOOLEAN_FILTER_VALUES =
   "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
 
+/** Upstream's 409 for updating a segment in use by notifications (spec §4.3). */
+export const segmentUpdateInUse = (uuid: string) =>
+  `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
+
+/** Upstream's 409 for deleting a segment in use by notifications: the uuid in parentheses (spec §4.3). */
+export const segmentDeleteInUse = (uuid: string) =>
+  `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
+
+/** Upstream's 409 for updating a host of a segment in use by notifications (spec §5.3). */
+export const hostUpdateInUse = (uuid: string) =>
+  `Host ${uuid} can't be updated as it is in-use to process notifications.`;
+
+/** Upstream's 409 for deleting a host of a segment in use by notifications (spec §5.3). */
+export const hostDeleteInUse = (uuid: string) =>
+  `Host ${uuid} can't be deleted as it is in-use to process notifications.`;
+
+/** Upstream's 409 for a notification that repeats a recent one from the same host (spec §6.2). */
+export const duplicateNotification = (hostname: string, type: string) =>
+  `Notification received from host ${hostname} of type ${type} is duplicate.`;
+
+/** Upstream's 404 for a host id that is not a live host of the segment `segment` (spec §5.3). */
+export const hostNotUnder = (host: string, segment: string) =>
+  `Host '${host}' under failover_segment '${segment}' could not be found.`;
+
 /**
  * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
  * with a service user, and a short timeout so "Keystone does not answer" tests
@@ -186,30 +210,6 @@ export const BLOCKING = ["new", "running", "error"] as const;
 
 /** Notification statuses that leave the segment and its hosts free. */
 export const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
-
-/** Upstream's 409 for updating a segment in use by notifications (spec §4.3). */
-export const segmentUpdateInUse = (uuid: string) =>
-  `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
-
-/** Upstream's 409 for deleting a segment in use by notifications: the uuid in parentheses (spec §4.3). */
-export const segmentDeleteInUse = (uuid: string) =>
-  `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
-
-/** Upstream's 409 for updating a host of a segment in use by notifications (spec §5.3). */
-export const hostUpdateInUse = (uuid: string) =>
-  `Host ${uuid} can't be updated as it is in-use to process notifications.`;
-
-/** Upstream's 409 for deleting a host of a segment in use by notifications (spec §5.3). */
-export const hostDeleteInUse = (uuid: string) =>
-  `Host ${uuid} can't be deleted as it is in-use to process notifications.`;
-
-/** Upstream's 409 for a notification that repeats a recent one from the same host (spec §6.2). */
-export const duplicateNotification = (hostname: string, type: string) =>
-  `Notification received from host ${hostname} of type ${type} is duplicate.`;
-
-/** Upstream's 404 for a host id that is not a live host of the segment `segment` (spec §5.3). */
-export const hostNotUnder = (host: string, segment: string) =>
-  `Host '${host}' under failover_segment '${segment}' could not be found.`;
 
 /** The headers that matter on a v1 response, for toEqual. */
 export function v1Headers(exchange: Exchange) {
