@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import {
   appWith,
   type CallOptions,
-  type Exchange,
   fault,
   faultHeaders,
   KEYSTONE_SETTINGS,
+  mustAnswer,
   sql,
   successHeaders,
   unique,
@@ -40,11 +40,6 @@ async function snapshot() {
 }
 
 // Fixtures, made through the API with the admin token.
-async function expectOk(res: Exchange, status: number): Promise<Exchange> {
-  if (res.status !== status) throw new Error(`fixture: expected ${status}, got ${res.status}: ${res.text}`);
-  return res;
-}
-
 const segmentBody = () => ({ segment: { name: unique("pm-seg"), recovery_method: "auto", service_type: "COMPUTE" } });
 const hostBody = () => ({ host: { name: unique("pm-host"), type: "COMPUTE", control_attributes: "ssh" } });
 const notificationBody = (hostname: string) => ({
@@ -57,22 +52,21 @@ const notificationBody = (hostname: string) => ({
 });
 
 async function newSegment(): Promise<string> {
-  return (await expectOk(await app("POST", "/v1/segments", as(ADMIN, { body: segmentBody() })), 202)).json.segment.uuid;
+  const res = await app("POST", "/v1/segments", as(ADMIN, { body: segmentBody() }));
+  return mustAnswer(res, 202, "segment create").json.segment.uuid;
 }
 
 async function newHost(segment?: string): Promise<{ segment: string; uuid: string; name: string }> {
   const seg = segment ?? (await newSegment());
-  const res = await expectOk(await app("POST", `/v1/segments/${seg}/hosts`, as(ADMIN, { body: hostBody() })), 201);
-  return { segment: seg, uuid: res.json.host.uuid, name: res.json.host.name };
+  const res = await app("POST", `/v1/segments/${seg}/hosts`, as(ADMIN, { body: hostBody() }));
+  const host = mustAnswer(res, 201, "host create").json.host;
+  return { segment: seg, uuid: host.uuid, name: host.name };
 }
 
 async function newNotification(): Promise<string> {
   const host = await newHost();
-  const res = await expectOk(
-    await app("POST", "/v1/notifications", as(ADMIN, { body: notificationBody(host.name) })),
-    202,
-  );
-  return res.json.notification.notification_uuid;
+  const res = await app("POST", "/v1/notifications", as(ADMIN, { body: notificationBody(host.name) }));
+  return mustAnswer(res, 202, "notification create").json.notification.notification_uuid;
 }
 
 interface Request {

@@ -13,7 +13,9 @@ import {
   post,
   put,
   seedNotification,
+  segmentUpdateInUse,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -25,7 +27,6 @@ import {
 
 /** A bookmark as D1 (and Miniflare) issues it. */
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
 
 const bookmarkOf = (res: Exchange) => res.headers.get("x-d1-bookmark");
 const withBookmark = (bookmark: string) => ({ headers: { "x-d1-bookmark": bookmark } });
@@ -259,8 +260,8 @@ describe("a bookmark that is not one, or that D1 refuses: ignored, never a 400 o
 
 describe("faults", () => {
   it("a 404 after a query carries a bookmark", async () => {
-    const res = await get(`/v1/segments/${UNKNOWN}`);
-    expectFault(res, 404, "itemNotFound", `No failover segment with id ${UNKNOWN}.`);
+    const res = await get(`/v1/segments/${UNKNOWN_UUID}`);
+    expectFault(res, 404, "itemNotFound", `No failover segment with id ${UNKNOWN_UUID}.`);
     expect(bookmarkOf(res)).toMatch(BOOKMARK);
   });
 
@@ -275,12 +276,7 @@ describe("faults", () => {
     const host = await createHost(segment.uuid);
     await seedNotification(host.uuid, "running");
     const res = await put(`/v1/segments/${segment.uuid}`, { segment: { description: "x" } });
-    expectFault(
-      res,
-      409,
-      "conflictingRequest",
-      `Failover segment ${segment.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(res, 409, "conflictingRequest", segmentUpdateInUse(segment.uuid));
     expect(bookmarkOf(res)).toMatch(BOOKMARK);
   });
 

@@ -9,6 +9,57 @@ export const ORIGIN = "http://masakari.test";
 /** A datetime as the API writes it: ISO 8601 in seconds, six zero fraction digits. */
 export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000$/;
 
+/** A datetime as D1 stores it (SQLAlchemy's SQLite text), in whole seconds. */
+export const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
+
+/** A datetime as D1 stores it, to the microsecond (deleted_at). */
+export const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
+
+/** A uuid as the API generates it: version 4, lower case. */
+export const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A well-formed uuid no segment, host, notification or vmove has. */
+export const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
+
+/** Upstream's 400 message for a segment or host name that breaks the name format (spec §4.2). */
+export const INVALID_NAME =
+  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
+
+/** The values a boolean body field accepts, as upstream's "is not one of" message lists them (spec §3.2, §9.3). */
+export const BOOLEAN_ENUM =
+  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
+
+/**
+ * The end of upstream's 400 for a boolean list filter (reserved,
+ * on_maintenance; enabled by D5) given a value that is not boolean-like.
+ */
+export const BOOLEAN_FILTER_VALUES =
+  "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
+
+/** Upstream's 409 for updating a segment in use by notifications (spec §4.3). */
+export const segmentUpdateInUse = (uuid: string) =>
+  `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
+
+/** Upstream's 409 for deleting a segment in use by notifications: the uuid in parentheses (spec §4.3). */
+export const segmentDeleteInUse = (uuid: string) =>
+  `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
+
+/** Upstream's 409 for updating a host of a segment in use by notifications (spec §5.3). */
+export const hostUpdateInUse = (uuid: string) =>
+  `Host ${uuid} can't be updated as it is in-use to process notifications.`;
+
+/** Upstream's 409 for deleting a host of a segment in use by notifications (spec §5.3). */
+export const hostDeleteInUse = (uuid: string) =>
+  `Host ${uuid} can't be deleted as it is in-use to process notifications.`;
+
+/** Upstream's 409 for a notification that repeats a recent one from the same host (spec §6.2). */
+export const duplicateNotification = (hostname: string, type: string) =>
+  `Notification received from host ${hostname} of type ${type} is duplicate.`;
+
+/** Upstream's 404 for a host id that is not a live host of the segment `segment` (spec §5.3). */
+export const hostNotUnder = (host: string, segment: string) =>
+  `Host '${host}' under failover_segment '${segment}' could not be found.`;
+
 /**
  * AUTH_STRATEGY=keystone against the fake Keystone of test/fakes/openstack.mjs,
  * with a service user, and a short timeout so "Keystone does not answer" tests
@@ -23,13 +74,16 @@ export const KEYSTONE_SETTINGS = {
   KEYSTONE_TIMEOUT_MS: "300",
 };
 
+/** An API object or body: asserted whole with toEqual, or field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
+export type Json = any;
+
 export interface Exchange {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  readonly json: any;
+  readonly json: Json;
 }
 
 export interface CallOptions {
@@ -75,6 +129,15 @@ export const post = (path: string, body: unknown, options?: CallOptions) => call
 export const put = (path: string, body: unknown, options?: CallOptions) => call("PUT", path, { ...options, body });
 export const del = (path: string, options?: CallOptions) => call("DELETE", path, options);
 
+/**
+ * For a request that sets a test up rather than one it checks: `res` when it
+ * answered `status`; otherwise an Error naming `what`, with the answer.
+ */
+export function mustAnswer(res: Exchange, status: number, what: string): Exchange {
+  if (res.status !== status) throw new Error(`${what} answered ${res.status}, not ${status}: ${res.text}`);
+  return res;
+}
+
 /** A fault body as Masakari writes it. */
 export const fault = (name: string, code: number, message: string) => ({ [name]: { code, message } });
 
@@ -112,16 +175,14 @@ export async function createSegment(fields: SegmentInput = {}) {
     { segment },
     { version: fields.enabled === undefined ? undefined : "1.2" },
   );
-  if (response.status !== 202) throw new Error(`segment create answered ${response.status}: ${response.text}`);
-  return response.json.segment;
+  return mustAnswer(response, 202, "segment create").json.segment;
 }
 
 /** Creates a host in the segment through the API and returns it. */
 export async function createHost(segmentUuid: string, fields: Record<string, unknown> = {}) {
   const host = { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH", ...fields };
   const response = await post(`/v1/segments/${segmentUuid}/hosts`, { host });
-  if (response.status !== 201) throw new Error(`host create answered ${response.status}: ${response.text}`);
-  return response.json.host;
+  return mustAnswer(response, 201, "host create").json.host;
 }
 
 /** Stores a notification for a host straight in D1, as an engine or a test would. */
@@ -143,6 +204,12 @@ export async function seedNotification(
   );
   return uuid;
 }
+
+/** Notification statuses that put their host's segment and its hosts in use (spec §4.3, §5.3). */
+export const BLOCKING = ["new", "running", "error"] as const;
+
+/** Notification statuses that leave the segment and its hosts free. */
+export const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
 
 /** The headers that matter on a v1 response, for toEqual. */
 export function v1Headers(exchange: Exchange) {
@@ -173,8 +240,14 @@ export const faultHeaders = (version = "1.0") => ({
   requestId: true,
 });
 
+/** A way to send a request: the Worker's `call`, or an app from appWith. */
+export type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
+
+/** A compute endpoint the fake Nova of test/fakes/openstack.mjs answers at (D10). */
+export const NOVA_URL = "http://nova.test/v2.1";
+
 /** A Worker app built with other configuration, reached like the Worker. */
-export function appWith(settings: Partial<Record<string, string>>) {
+export function appWith(settings: Partial<Record<string, string>>): Client {
   const app = createApp(loadConfig({ ...env, ...settings }));
   return async (method: string, path: string, options: CallOptions = {}): Promise<Exchange> =>
     call(method, path, options, (request) => app.fetch(request, env));
@@ -187,6 +260,37 @@ export async function fakeCalls(key: string): Promise<number> {
   return body.calls;
 }
 
+/** Asserts a v1 success: `status`, the success headers at `version`, and exactly `body`. */
+export function expectSuccess(res: Exchange, status: number, body: unknown, version = "1.0") {
+  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
+    status,
+    headers: successHeaders(version),
+    body,
+  });
+}
+
+/** Asserts a 200: the success headers at `version` and exactly `body`. */
+export function expectOk(res: Exchange, body: unknown, version = "1.0") {
+  expectSuccess(res, 200, body, version);
+}
+
+/** Asserts a 200 list: the success headers at `version` and a body of exactly `{ [key]: items }`, in order. */
+export function expectList(res: Exchange, key: string, items: readonly unknown[], version = "1.0") {
+  expectOk(res, { [key]: items }, version);
+}
+
+/**
+ * GETs `path` at `version` and asserts what expectList does, keyed by the
+ * collection the path names (its last segment); "latest" answers 1.3.
+ * Returns the exchange.
+ */
+export async function expectListAt(path: string, items: readonly unknown[], version?: string): Promise<Exchange> {
+  const res = await get(path, { version });
+  const collection = new URL(path, ORIGIN).pathname.split("/").at(-1) ?? "";
+  expectList(res, collection, items, version === "latest" ? "1.3" : (version ?? "1.0"));
+  return res;
+}
+
 /** Asserts a v1 fault: status, upstream's headers at `version`, the body. */
 export function expectFault(res: Exchange, status: number, name: string, message: string, version = "1.0") {
   expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
@@ -194,6 +298,11 @@ export function expectFault(res: Exchange, status: number, name: string, message
     headers: faultHeaders(version),
     body: fault(name, status, message),
   });
+}
+
+/** GETs `path` at `version` and asserts the fault, as expectFault does. */
+export async function expectFaultAt(path: string, status: number, name: string, message: string, version?: string) {
+  expectFault(await get(path, { version }), status, name, message, version ?? "1.0");
 }
 
 /** A notification's keys in upstream master's order (spec §3.1). */
@@ -251,8 +360,7 @@ export function expectedHost(segment: { uuid: string }, fields: Record<string, u
 }
 
 /** The D1 row of `host` as the API showed it: SQLite datetimes, 0/1 booleans. */
-// biome-ignore lint/suspicious/noExplicitAny: a response body
-export function storedHostRow(host: any) {
+export function storedHostRow(host: Json) {
   return {
     created_at: host.created_at.replace("T", " "),
     updated_at: host.updated_at === null ? null : host.updated_at.replace("T", " "),

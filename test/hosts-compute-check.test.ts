@@ -1,37 +1,35 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   appWith,
-  type CallOptions,
+  type Client,
   createSegment,
   type Exchange,
   expectedHost,
   expectFault,
+  expectSuccess,
   fakeCalls,
+  hostNotUnder,
+  hostUpdateInUse,
+  type Json,
+  mustAnswer,
+  NOVA_URL,
   post,
   put,
   row,
   seedNotification,
   sql,
-  successHeaders,
+  UNKNOWN_UUID,
   unique,
-  v1Headers,
 } from "./helpers";
 
 // D10: host names are checked against Nova (os-services, binary=nova-compute,
 // host=<name>, with the caller's token) only when a compute endpoint is
 // configured; without NOVA_URL every name is accepted. Exchanges #120 and
-// #154 of the reference catalogue, and the order of checks of spec §5.3:
+// #154, and the order of checks of spec §5.3:
 // create: schema 400 → segment 404 → Nova 400 → duplicate 409;
 // update: schema 400 → host 404 → in-use 409 → Nova 400 → duplicate 409.
 // The fake Nova (test/fakes/openstack.mjs) knows every host name except
 // those starting with "unknown"; "broken*" answers 500 and "slow*" hangs.
-
-const NOVA_URL = "http://nova.test/v2.1";
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
-type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>
@@ -44,13 +42,7 @@ const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 const novaCalls = (name: string) => fakeCalls(`nova:${name}`);
 
 function expectHost(res: Exchange, status: number, segment: Json, fields: Record<string, unknown>) {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: successHeaders(),
-    body: {
-      host: expectedHost(segment, fields),
-    },
-  });
+  expectSuccess(res, status, { host: expectedHost(segment, fields) });
 }
 
 describe("D10: without NOVA_URL (the default Worker)", () => {
@@ -102,8 +94,7 @@ describe("D10: with NOVA_URL", () => {
   /** A host created through the Nova-checking app (Nova is asked once for it). */
   async function knownHost(seg: Json = segment) {
     const res = await createWith(nova, seg, unique("compute"));
-    if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-    return res.json.host;
+    return mustAnswer(res, 201, "host create").json.host;
   }
 
   beforeAll(async () => {
@@ -193,10 +184,10 @@ describe("D10: with NOVA_URL", () => {
   it("D10: an unknown segment is 404 before any Nova call", async () => {
     const name = unique("compute");
     expectFault(
-      await nova("POST", `/v1/segments/${UNKNOWN}/hosts`, { body: hostBody(name) }),
+      await nova("POST", `/v1/segments/${UNKNOWN_UUID}/hosts`, { body: hostBody(name) }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
     expect(await novaCalls(name)).toBe(0);
   });
@@ -245,12 +236,7 @@ describe("D10: with NOVA_URL", () => {
     await seedNotification(host.uuid, "new");
     const before = await hostRow(host);
     const name = unique("compute-new");
-    expectFault(
-      await renameWith(nova, seg, host, name),
-      409,
-      "conflictingRequest",
-      `Host ${host.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(await renameWith(nova, seg, host, name), 409, "conflictingRequest", hostUpdateInUse(host.uuid));
     expect(await hostRow(host)).toEqual(before);
     expect(await novaCalls(name)).toBe(0);
   });
@@ -260,22 +246,17 @@ describe("D10: with NOVA_URL", () => {
     const host = await knownHost(seg);
     await seedNotification(host.uuid, "running");
     const name = unique("unknown-in-use");
-    expectFault(
-      await renameWith(nova, seg, host, name),
-      409,
-      "conflictingRequest",
-      `Host ${host.uuid} can't be updated as it is in-use to process notifications.`,
-    );
+    expectFault(await renameWith(nova, seg, host, name), 409, "conflictingRequest", hostUpdateInUse(host.uuid));
     expect(await novaCalls(name)).toBe(0);
   });
 
   it("D10: a rename of an unknown host is 404 and Nova is not asked", async () => {
     const name = unique("compute-new");
     expectFault(
-      await renameWith(nova, segment, UNKNOWN, name),
+      await renameWith(nova, segment, UNKNOWN_UUID, name),
       404,
       "itemNotFound",
-      `Host '${UNKNOWN}' under failover_segment '${segment.uuid}' could not be found.`,
+      hostNotUnder(UNKNOWN_UUID, segment.uuid),
     );
     expect(await novaCalls(name)).toBe(0);
   });
@@ -284,12 +265,7 @@ describe("D10: with NOVA_URL", () => {
     const host = await knownHost();
     const other = await createSegment({ name: unique("seg-other") });
     const name = unique("unknown-wrong");
-    expectFault(
-      await renameWith(nova, other, host, name),
-      404,
-      "itemNotFound",
-      `Host '${host.uuid}' under failover_segment '${other.uuid}' could not be found.`,
-    );
+    expectFault(await renameWith(nova, other, host, name), 404, "itemNotFound", hostNotUnder(host.uuid, other.uuid));
     expect(await novaCalls(name)).toBe(0);
   });
 

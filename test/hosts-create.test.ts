@@ -1,39 +1,34 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   call,
   createSegment,
   del,
   type Exchange,
   expectFault,
+  expectSuccess,
   fault,
   faultHeaders,
   get,
+  INVALID_NAME,
+  type Json,
   post,
   put,
   row,
   sql,
   storedHostRow,
-  successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
+  UUID4,
   unique,
   v1Headers,
 } from "./helpers";
 
-// POST /v1/segments/{segment_id}/hosts: exchanges #115-#128 of the reference
-// catalogue, the validation rules of spec §5.2 and §9.3, the boolean inputs of
-// §3.2 and the deviation D6 (null type / control_attributes). The Worker under
+// POST /v1/segments/{segment_id}/hosts: exchanges #115-#128, the validation
+// rules of spec §5.2 and §9.3, the boolean inputs of §3.2 and the deviation
+// D6 (null type / control_attributes). The Worker under
 // test has no NOVA_URL, so every host name is accepted (D10; the Nova check
 // itself is in hosts-compute-check.test.ts).
-
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
 
 interface HostFields {
   name: string;
@@ -70,11 +65,7 @@ function hostBody(segment: Json, fields: HostFields) {
 
 /** Asserts a 201 create of `fields` in `segment` at `version`, and its D1 row. */
 async function expectCreated(res: Exchange, segment: Json, fields: HostFields, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 201,
-    headers: successHeaders(version),
-    body: { host: hostBody(segment, fields) },
-  });
+  expectSuccess(res, 201, { host: hostBody(segment, fields) }, version);
   const host = res.json.host;
   expect(await row("hosts", "uuid", host.uuid)).toEqual(storedHostRow(host));
   expect(Math.abs(Date.parse(`${host.created_at}Z`) - Date.now())).toBeLessThan(120_000);
@@ -463,7 +454,7 @@ describe("validation (#121-#127)", () => {
 
   it("the body is validated before the segment is looked up", async () => {
     await expectRefused(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: { name: "compute9" } }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: { name: "compute9" } }),
       "Invalid input for field/attribute host. Value: {'name': 'compute9'}. 'type' is a required property",
     );
   });
@@ -555,10 +546,10 @@ describe("unknown segments (#128)", () => {
 
   it("#128 create in an unknown segment is 404 and writes no row", async () => {
     await expectNoWrite(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: body }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: body }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
@@ -594,10 +585,10 @@ describe("unknown segments (#128)", () => {
 
   it("the 404 carries the request's microversion", async () => {
     await expectNoWrite(
-      () => post(`/v1/segments/${UNKNOWN}/hosts`, { host: body }, { version: "1.2" }),
+      () => post(`/v1/segments/${UNKNOWN_UUID}/hosts`, { host: body }, { version: "1.2" }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
       "1.2",
     );
   });

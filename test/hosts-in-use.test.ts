@@ -1,31 +1,31 @@
 import { describe, expect, it } from "vitest";
 import {
+  BLOCKING,
   createHost,
   createSegment,
   del,
   expectFault,
   get,
+  hostDeleteInUse,
+  hostNotUnder,
+  hostUpdateInUse,
+  type Json,
+  NOT_BLOCKING,
   post,
   put,
   row,
   seedNotification,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
 
 // Hosts of a segment that is in use by notifications (spec §4.3, §5.3;
-// exchanges #202-#205, #208, #210, #212, #214, #216, #218 of the reference
-// catalogue): a new, running or error notification from ANY live host of a
-// segment blocks the update and the delete of EVERY host of that segment.
-
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-const BLOCKING = ["new", "running", "error"] as const;
-const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
+// exchanges #202-#205, #208, #210, #212, #214, #216, #218): a new, running
+// or error notification from ANY live host of a segment blocks the update
+// and the delete of EVERY host of that segment.
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>
@@ -34,11 +34,6 @@ const hostPath = (segment: Json, host: Json | string) =>
 /** Every host row of a segment (live or not), byte for byte. */
 const segmentRows = (segment: Json) =>
   sql("SELECT * FROM hosts WHERE failover_segment_id = ? ORDER BY id", segment.uuid);
-
-const inUseUpdate = (host: Json) => `Host ${host.uuid} can't be updated as it is in-use to process notifications.`;
-const inUseDelete = (host: Json) => `Host ${host.uuid} can't be deleted as it is in-use to process notifications.`;
-const notUnder = (host: string, segment: string) =>
-  `Host '${host}' under failover_segment '${segment}' could not be found.`;
 
 /**
  * seg-a with three hosts (the notification comes from the second), and
@@ -66,7 +61,7 @@ describe("new, running and error notifications block every host of the segment",
         await put(hostPath(segA, host), { host: { reserved: !host.reserved } }),
         409,
         "conflictingRequest",
-        inUseUpdate(host),
+        hostUpdateInUse(host.uuid),
       );
     }
     expect(await segmentRows(segA)).toEqual(before);
@@ -77,7 +72,7 @@ describe("new, running and error notifications block every host of the segment",
     await seedNotification(hosts[1].uuid, status);
     const before = await segmentRows(segA);
     for (const host of hosts) {
-      expectFault(await del(hostPath(segA, host)), 409, "conflictingRequest", inUseDelete(host));
+      expectFault(await del(hostPath(segA, host)), 409, "conflictingRequest", hostDeleteInUse(host.uuid));
     }
     expect(await segmentRows(segA)).toEqual(before);
   });
@@ -90,7 +85,7 @@ describe("new, running and error notifications block every host of the segment",
       await put(hostPath(segA, hosts[2]), { host: { name: unique("renamed") } }),
       409,
       "conflictingRequest",
-      inUseUpdate(hosts[2]),
+      hostUpdateInUse(hosts[2].uuid),
     );
     expect(await segmentRows(segA)).toEqual(before);
   });
@@ -102,7 +97,7 @@ describe("new, running and error notifications block every host of the segment",
       await put(hostPath(segA, hosts[1]), { host: { name: other.name } }),
       409,
       "conflictingRequest",
-      inUseUpdate(hosts[1]),
+      hostUpdateInUse(hosts[1].uuid),
     );
   });
 
@@ -113,7 +108,7 @@ describe("new, running and error notifications block every host of the segment",
       await put(hostPath(segA, hosts[0]), { host: { reserved: false } }),
       409,
       "conflictingRequest",
-      inUseUpdate(hosts[0]),
+      hostUpdateInUse(hosts[0].uuid),
     );
   });
 
@@ -126,15 +121,15 @@ describe("new, running and error notifications block every host of the segment",
       await put(hostPath(segA, compute1), { host: { reserved: true } }),
       409,
       "conflictingRequest",
-      inUseUpdate(compute1),
+      hostUpdateInUse(compute1.uuid),
     );
     expectFault(
       await put(hostPath(segA, compute2b), { host: { reserved: true } }),
       409,
       "conflictingRequest",
-      inUseUpdate(compute2b),
+      hostUpdateInUse(compute2b.uuid),
     );
-    expectFault(await del(hostPath(segA, compute1)), 409, "conflictingRequest", inUseDelete(compute1));
+    expectFault(await del(hostPath(segA, compute1)), 409, "conflictingRequest", hostDeleteInUse(compute1.uuid));
     expect(await segmentRows(segA)).toEqual(before);
   });
 
@@ -175,7 +170,7 @@ describe("new, running and error notifications block every host of the segment",
       await put(hostPath(segA, fresh), { host: { reserved: true } }),
       409,
       "conflictingRequest",
-      inUseUpdate(fresh),
+      hostUpdateInUse(fresh.uuid),
     );
   });
 });
@@ -219,7 +214,7 @@ describe("what does not block", () => {
       await put(hostPath(segB, other), { host: { reserved: true } }),
       409,
       "conflictingRequest",
-      inUseUpdate(other),
+      hostUpdateInUse(other.uuid),
     );
   });
 
@@ -233,7 +228,7 @@ describe("what does not block", () => {
     );
     expect((await put(hostPath(segA, hosts[0]), { host: { reserved: true } })).status).toBe(200);
     expect((await del(hostPath(segA, hosts[2]))).status).toBe(204);
-    expectFault(await del(hostPath(segB, other)), 409, "conflictingRequest", inUseDelete(other));
+    expectFault(await del(hostPath(segB, other)), 409, "conflictingRequest", hostDeleteInUse(other.uuid));
   });
 
   it("a deleted notification does not block", async () => {
@@ -285,17 +280,17 @@ describe("order of checks", () => {
     const { segA, hosts } = await scene();
     await seedNotification(hosts[0].uuid, "new");
     expectFault(
-      await put(hostPath(segA, UNKNOWN), { host: { reserved: true } }),
+      await put(hostPath(segA, UNKNOWN_UUID), { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN, segA.uuid),
+      hostNotUnder(UNKNOWN_UUID, segA.uuid),
     );
   });
 
   it("404 comes before 409: an unknown host in an in-use segment is 404 on DELETE", async () => {
     const { segA, hosts } = await scene();
     await seedNotification(hosts[0].uuid, "running");
-    expectFault(await del(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", hostNotUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("404 comes before 409: a host of another segment reached through an in-use segment is 404", async () => {
@@ -306,9 +301,9 @@ describe("order of checks", () => {
       await put(hostPath(segA, other), { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(other.uuid, segA.uuid),
+      hostNotUnder(other.uuid, segA.uuid),
     );
-    expectFault(await del(hostPath(segA, other)), 404, "itemNotFound", notUnder(other.uuid, segA.uuid));
+    expectFault(await del(hostPath(segA, other)), 404, "itemNotFound", hostNotUnder(other.uuid, segA.uuid));
     expect(await row("hosts", "uuid", other.uuid)).toEqual(before);
   });
 

@@ -1,37 +1,23 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_FILTER_VALUES,
   createHost,
   createSegment,
   del,
-  type Exchange,
   expectFault,
+  expectList,
   get,
+  type Json,
   put,
-  successHeaders,
+  UNKNOWN_UUID,
   unique,
-  v1Headers,
 } from "./helpers";
 
-// GET /v1/segments/{segment_id}/hosts: exchanges #129-#146 of the reference
-// catalogue, paging and sorting (spec §3.3), the list filters of spec §5.3
-// and D6 (a relationship name as sort_key is 400, not 500).
-
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-const ACCEPTABLE = "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
+// GET /v1/segments/{segment_id}/hosts: exchanges #129-#146, paging and
+// sorting (spec §3.3), the list filters of spec §5.3 and D6 (a relationship
+// name as sort_key is 400, not 500).
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
-
-/** Asserts a 200 list answering exactly `hosts`, in that order. */
-function expectList(res: Exchange, hosts: Json[], version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version),
-    body: { hosts },
-  });
-}
 
 const listA = (query = "", version?: string) => get(`${hostsPath(segA)}${query}`, { version });
 
@@ -53,7 +39,7 @@ beforeAll(async () => {
 
 describe("list, paging and sorting (#129-#137)", () => {
   it("#129 the hosts of the segment, newest first, as they were created", async () => {
-    expectList(await listA(), [compute2, compute1]);
+    expectList(await listA(), "hosts", [compute2, compute1]);
   });
 
   it("#129 each item names the segment's uuid and embeds the segment", async () => {
@@ -65,19 +51,19 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("#130 the list at 1.2 is the same, with the masakari 1.2 header", async () => {
-    expectList(await listA("", "1.2"), [compute2, compute1], "1.2");
+    expectList(await listA("", "1.2"), "hosts", [compute2, compute1], "1.2");
   });
 
   it("#131 limit=1 gives the newest host", async () => {
-    expectList(await listA("?limit=1"), [compute2]);
+    expectList(await listA("?limit=1"), "hosts", [compute2]);
   });
 
   it("#132 limit=1&marker=<integer id of compute2> gives the next host", async () => {
-    expectList(await listA(`?limit=1&marker=${compute2.id}`), [compute1]);
+    expectList(await listA(`?limit=1&marker=${compute2.id}`), "hosts", [compute1]);
   });
 
   it("marker=<integer id of the oldest host> gives an empty page", async () => {
-    expectList(await listA(`?marker=${compute1.id}`), []);
+    expectList(await listA(`?marker=${compute1.id}`), "hosts", []);
   });
 
   it("#133 marker=<uuid of compute2> is not found: markers are integer ids", async () => {
@@ -90,11 +76,16 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("#134 marker=<id of compute3, a host of another segment> is accepted", async () => {
-    expectList(await listA(`?marker=${compute3.id}`), [compute2, compute1]);
+    expectList(await listA(`?marker=${compute3.id}`), "hosts", [compute2, compute1]);
   });
 
   it("#135 an unknown uuid marker is not found", async () => {
-    expectFault(await listA(`?marker=${UNKNOWN}`), 400, "badRequest", `Marker ${UNKNOWN} could not be found.`);
+    expectFault(
+      await listA(`?marker=${UNKNOWN_UUID}`),
+      400,
+      "badRequest",
+      `Marker ${UNKNOWN_UUID} could not be found.`,
+    );
   });
 
   it("an unknown integer marker is not found", async () => {
@@ -108,27 +99,27 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("#136 sort_key=name&sort_dir=asc", async () => {
-    expectList(await listA("?sort_key=name&sort_dir=asc"), [compute1, compute2]);
+    expectList(await listA("?sort_key=name&sort_dir=asc"), "hosts", [compute1, compute2]);
   });
 
   it("sort_key=name without a direction sorts descending", async () => {
-    expectList(await listA("?sort_key=name"), [compute2, compute1]);
+    expectList(await listA("?sort_key=name"), "hosts", [compute2, compute1]);
   });
 
   it("sort_dir=asc alone sorts oldest first", async () => {
-    expectList(await listA("?sort_dir=asc"), [compute1, compute2]);
+    expectList(await listA("?sort_dir=asc"), "hosts", [compute1, compute2]);
   });
 
   it("sort_key=reserved&sort_dir=asc puts the unreserved host first", async () => {
-    expectList(await listA("?sort_key=reserved&sort_dir=asc"), [compute1, compute2]);
+    expectList(await listA("?sort_key=reserved&sort_dir=asc"), "hosts", [compute1, compute2]);
   });
 
   it("sort_key=failover_segment_id, a column, is a valid key", async () => {
-    expectList(await listA("?sort_key=failover_segment_id"), [compute2, compute1]);
+    expectList(await listA("?sort_key=failover_segment_id"), "hosts", [compute2, compute1]);
   });
 
   it("sort_key=name&sort_dir=asc with marker=<id of compute1> gives compute2", async () => {
-    expectList(await listA(`?sort_key=name&sort_dir=asc&marker=${compute1.id}`), [compute2]);
+    expectList(await listA(`?sort_key=name&sort_dir=asc&marker=${compute1.id}`), "hosts", [compute2]);
   });
 
   it("#137 sort_key=bogus is InvalidSortKey", async () => {
@@ -168,11 +159,11 @@ describe("list, paging and sorting (#129-#137)", () => {
   });
 
   it("limit=0 gives an empty list", async () => {
-    expectList(await listA("?limit=0"), []);
+    expectList(await listA("?limit=0"), "hosts", []);
   });
 
   it("limit with surrounding spaces and a plus sign is an integer", async () => {
-    expectList(await listA("?limit=%20%2B1%20"), [compute2]);
+    expectList(await listA("?limit=%20%2B1%20"), "hosts", [compute2]);
   });
 
   it("limit=-1 is refused", async () => {
@@ -198,7 +189,7 @@ describe("list, paging and sorting (#129-#137)", () => {
 
   it("a segment without hosts lists none", async () => {
     const empty = await createSegment({ name: unique("seg-empty") });
-    expectList(await get(hostsPath(empty)), []);
+    expectList(await get(hostsPath(empty)), "hosts", []);
   });
 
   it("deleted hosts are not listed", async () => {
@@ -206,7 +197,7 @@ describe("list, paging and sorting (#129-#137)", () => {
     const kept = await createHost(segment.uuid);
     const gone = await createHost(segment.uuid);
     expect((await del(`${hostsPath(segment)}/${gone.uuid}`)).status).toBe(204);
-    expectList(await get(hostsPath(segment)), [kept]);
+    expectList(await get(hostsPath(segment)), "hosts", [kept]);
   });
 
   it("each item embeds the segment as it is now", async () => {
@@ -216,7 +207,7 @@ describe("list, paging and sorting (#129-#137)", () => {
     expect(updated.status).toBe(200);
     const now = updated.json.segment;
     expect(now.description).toBe("now");
-    expectList(await get(hostsPath(segment)), [{ ...host, failover_segment: now }]);
+    expectList(await get(hostsPath(segment)), "hosts", [{ ...host, failover_segment: now }]);
   });
 });
 
@@ -236,78 +227,78 @@ describe("filters (#138-#144)", () => {
   });
 
   it("#138 name is accepted and ignored", async () => {
-    expectList(await listA(`?name=${compute1.name}`), [compute2, compute1]);
+    expectList(await listA(`?name=${compute1.name}`), "hosts", [compute2, compute1]);
   });
 
   it("#139 type=COMPUTE matches both hosts of seg-a", async () => {
-    expectList(await listA("?type=COMPUTE"), [compute2, compute1]);
+    expectList(await listA("?type=COMPUTE"), "hosts", [compute2, compute1]);
   });
 
   it("type=CONTROLLER matches only the controller", async () => {
-    expectList(await listF("?type=CONTROLLER"), [controller]);
+    expectList(await listF("?type=CONTROLLER"), "hosts", [controller]);
   });
 
   it("type is an exact, case-sensitive match", async () => {
-    expectList(await listF("?type=compute"), []);
+    expectList(await listF("?type=compute"), "hosts", []);
   });
 
   it("#140 control_attributes is accepted and ignored", async () => {
-    expectList(await listF("?control_attributes=TCP"), [maintained, controller, plain]);
+    expectList(await listF("?control_attributes=TCP"), "hosts", [maintained, controller, plain]);
   });
 
   it("failover_segment_id in the query is ignored; the URL's segment is used", async () => {
-    expectList(await listA(`?failover_segment_id=${segB.uuid}`), [compute2, compute1]);
+    expectList(await listA(`?failover_segment_id=${segB.uuid}`), "hosts", [compute2, compute1]);
   });
 
   it("#141 reserved=true gives compute2", async () => {
-    expectList(await listA("?reserved=true"), [compute2]);
+    expectList(await listA("?reserved=true"), "hosts", [compute2]);
   });
 
   it("#142 reserved=0 gives compute1", async () => {
-    expectList(await listA("?reserved=0"), [compute1]);
+    expectList(await listA("?reserved=0"), "hosts", [compute1]);
   });
 
   it("on_maintenance=true in seg-b2 gives compute3", async () => {
-    expectList(await get(`${hostsPath(segB)}?on_maintenance=true`), [compute3]);
+    expectList(await get(`${hostsPath(segB)}?on_maintenance=true`), "hosts", [compute3]);
   });
 
   it("on_maintenance=true in seg-a gives nothing", async () => {
-    expectList(await listA("?on_maintenance=true"), []);
+    expectList(await listA("?on_maintenance=true"), "hosts", []);
   });
 
   it("filters combine", async () => {
-    expectList(await listF("?type=COMPUTE&on_maintenance=false&reserved=false"), [plain]);
+    expectList(await listF("?type=COMPUTE&on_maintenance=false&reserved=false"), "hosts", [plain]);
   });
 
   it("filters combine with limit and marker", async () => {
-    expectList(await listF(`?type=COMPUTE&limit=1&marker=${maintained.id}`), [plain]);
+    expectList(await listF(`?type=COMPUTE&limit=1&marker=${maintained.id}`), "hosts", [plain]);
   });
 
   const TRUE_FORMS = ["1", "t", "T", "true", "TRUE", "True", "tRuE", "y", "Y", "yes", "YES", "Yes", "on", "ON", "oN"];
   const FALSE_FORMS = ["0", "f", "F", "false", "FALSE", "False", "n", "N", "no", "NO", "No", "off", "OFF", "Off"];
 
   it.each(TRUE_FORMS)("on_maintenance=%s is true", async (value) => {
-    expectList(await listF(`?on_maintenance=${value}`), [maintained]);
+    expectList(await listF(`?on_maintenance=${value}`), "hosts", [maintained]);
   });
 
   it.each(FALSE_FORMS)("on_maintenance=%s is false", async (value) => {
-    expectList(await listF(`?on_maintenance=${value}`), [controller, plain]);
+    expectList(await listF(`?on_maintenance=${value}`), "hosts", [controller, plain]);
   });
 
   it.each(TRUE_FORMS)("reserved=%s is true", async (value) => {
-    expectList(await listF(`?reserved=${value}`), [controller]);
+    expectList(await listF(`?reserved=${value}`), "hosts", [controller]);
   });
 
   it.each(FALSE_FORMS)("reserved=%s is false", async (value) => {
-    expectList(await listF(`?reserved=${value}`), [maintained, plain]);
+    expectList(await listF(`?reserved=${value}`), "hosts", [maintained, plain]);
   });
 
   it("on_maintenance with surrounding spaces is parsed", async () => {
-    expectList(await listF("?on_maintenance=%20yes%20"), [maintained]);
+    expectList(await listF("?on_maintenance=%20yes%20"), "hosts", [maintained]);
   });
 
   it("reserved with surrounding spaces is parsed", async () => {
-    expectList(await listF("?reserved=%20Off%20"), [maintained, plain]);
+    expectList(await listF("?reserved=%20Off%20"), "hosts", [maintained, plain]);
   });
 
   it("#143 on_maintenance=bogus is refused with the acceptable values", async () => {
@@ -315,7 +306,7 @@ describe("filters (#138-#144)", () => {
       await listA("?on_maintenance=bogus"),
       400,
       "badRequest",
-      `Invalid value for on_maintenance: Unrecognized value 'bogus', ${ACCEPTABLE}`,
+      `Invalid value for on_maintenance: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
@@ -324,7 +315,7 @@ describe("filters (#138-#144)", () => {
       await listA("?reserved=bogus"),
       400,
       "badRequest",
-      `Invalid value for reserved: Unrecognized value 'bogus', ${ACCEPTABLE}`,
+      `Invalid value for reserved: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
@@ -333,7 +324,7 @@ describe("filters (#138-#144)", () => {
       await listA("?on_maintenance="),
       400,
       "badRequest",
-      `Invalid value for on_maintenance: Unrecognized value '', ${ACCEPTABLE}`,
+      `Invalid value for on_maintenance: Unrecognized value '', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
@@ -342,7 +333,7 @@ describe("filters (#138-#144)", () => {
       await listA("?on_maintenance=2"),
       400,
       "badRequest",
-      `Invalid value for on_maintenance: Unrecognized value '2', ${ACCEPTABLE}`,
+      `Invalid value for on_maintenance: Unrecognized value '2', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 
@@ -351,7 +342,7 @@ describe("filters (#138-#144)", () => {
       await listA("?reserved=%20maybe%20"),
       400,
       "badRequest",
-      `Invalid value for reserved: Unrecognized value ' maybe ', ${ACCEPTABLE}`,
+      `Invalid value for reserved: Unrecognized value ' maybe ', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 });
@@ -359,10 +350,10 @@ describe("filters (#138-#144)", () => {
 describe("unknown segments and the order of checks (#145-#146)", () => {
   it("#145 the hosts of an unknown segment are 404", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
@@ -379,17 +370,17 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
 
   it("the 404 carries the request's microversion", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts`, { version: "1.2" }),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts`, { version: "1.2" }),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
       "1.2",
     );
   });
 
   it("limit is checked before the segment is looked up", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?limit=abc`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?limit=abc`),
       400,
       "badRequest",
       "Invalid input received: limit must be an integer",
@@ -398,19 +389,19 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
 
   it("the segment is looked up before the on_maintenance filter is parsed", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?on_maintenance=bogus`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?on_maintenance=bogus`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
   it("the segment is looked up before the sort key is checked", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts?sort_key=bogus`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts?sort_key=bogus`),
       404,
       "itemNotFound",
-      `No failover segment with id ${UNKNOWN}.`,
+      `No failover segment with id ${UNKNOWN_UUID}.`,
     );
   });
 
@@ -419,7 +410,7 @@ describe("unknown segments and the order of checks (#145-#146)", () => {
       await listA("?sort_key=bogus&reserved=bogus"),
       400,
       "badRequest",
-      `Invalid value for reserved: Unrecognized value 'bogus', ${ACCEPTABLE}`,
+      `Invalid value for reserved: Unrecognized value 'bogus', ${BOOLEAN_FILTER_VALUES}`,
     );
   });
 

@@ -1,12 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   appWith,
-  type CallOptions,
-  type Exchange,
+  type Client,
   expectedHost,
+  expectSuccess,
   fakeCalls,
   fault,
   faultHeaders,
+  hostNotUnder,
+  type Json,
+  NOVA_URL,
   row,
   successHeaders,
   unique,
@@ -26,12 +29,6 @@ import {
 // instance-ha 1.2. A compute endpoint is configured, as in devstack, so host
 // names are checked against (fake) Nova (D10): its hypervisors are any name
 // not starting with "unknown".
-
-const NOVA_URL = "http://nova.test/v2.1";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
-type Client = (method: string, path: string, options?: CallOptions) => Promise<Exchange>;
 
 let app: Client;
 const project = crypto.randomUUID().replaceAll("-", "");
@@ -76,14 +73,6 @@ async function createSegment(): Promise<Json> {
   return res.json.segment;
 }
 
-function expectStatus(res: Exchange, status: number, body: unknown, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status,
-    headers: successHeaders(version),
-    body,
-  });
-}
-
 beforeAll(() => {
   app = appWith({ NOVA_URL });
 });
@@ -107,11 +96,11 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
       control_attributes: "SSH",
     };
     const created = await sdk("POST", hostsPath(seg), { host: hostData });
-    expectStatus(created, 201, { host: expectedHost(seg, hostData) });
+    expectSuccess(created, 201, { host: expectedHost(seg, hostData) });
     expect(await fakeCalls(`nova:${hostData.name}`)).toBe(1);
     const host = created.json.host;
     const got = await sdk("GET", hostPath(seg.uuid, host.uuid));
-    expectStatus(got, 200, { host });
+    expectSuccess(got, 200, { host });
     expect(got.json.host).toMatchObject({
       type: "COMPUTE",
       on_maintenance: false,
@@ -169,7 +158,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
 
     it("on_maintenance=False&type=COMPUTE&reserved=False (as the SDK sends them) gives the COMPUTE host", async () => {
       const res = await sdk("GET", `${hostsPath(seg)}?on_maintenance=False&type=COMPUTE&reserved=False`);
-      expectStatus(res, 200, { hosts: [compute] });
+      expectSuccess(res, 200, { hosts: [compute] });
       for (const host of res.json.hosts) {
         expect(host).toMatchObject({
           on_maintenance: false,
@@ -182,7 +171,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
 
     it("on_maintenance=True&type=CONTROLLER&reserved=True gives the CONTROLLER host", async () => {
       const res = await sdk("GET", `${hostsPath(seg)}?on_maintenance=True&type=CONTROLLER&reserved=True`);
-      expectStatus(res, 200, { hosts: [controller] });
+      expectSuccess(res, 200, { hosts: [controller] });
       for (const host of res.json.hosts) {
         expect(host).toMatchObject({
           on_maintenance: true,
@@ -194,7 +183,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
     });
 
     it("mismatched filters give no host", async () => {
-      expectStatus(await sdk("GET", `${hostsPath(seg)}?on_maintenance=True&type=COMPUTE&reserved=False`), 200, {
+      expectSuccess(await sdk("GET", `${hostsPath(seg)}?on_maintenance=True&type=COMPUTE&reserved=False`), 200, {
         hosts: [],
       });
     });
@@ -206,7 +195,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
     const created = await sdk("POST", hostsPath(seg), {
       host: { name, on_maintenance: "False", reserved: "False", type: "COMPUTE", control_attributes: "SSH" },
     });
-    expectStatus(created, 201, { host: expectedHost(seg, { name }) });
+    expectSuccess(created, 201, { host: expectedHost(seg, { name }) });
     const host = created.json.host;
     const updated = await sdk("PUT", hostPath(seg.uuid, host.uuid), {
       host: { on_maintenance: "True", control_attributes: "TCP", reserved: "True" },
@@ -218,10 +207,10 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
       reserved: true,
       updated_at: expect.any(String),
     };
-    expectStatus(updated, 200, { host: after });
+    expectSuccess(updated, 200, { host: after });
     // get_host(host.uuid, host.failover_segment_id)
     const got = await sdk("GET", hostPath(host.failover_segment_id, host.uuid));
-    expectStatus(got, 200, { host: updated.json.host });
+    expectSuccess(got, 200, { host: updated.json.host });
     expect(got.json.host).toMatchObject({ on_maintenance: true, reserved: true, control_attributes: "TCP" });
     expect(await row("hosts", "uuid", host.uuid)).toMatchObject({
       on_maintenance: 1,
@@ -235,7 +224,7 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
     expect({ status: gone.status, headers: v1Headers(gone), body: gone.json }).toEqual({
       status: 404,
       headers: faultHeaders(),
-      body: fault("itemNotFound", 404, `Host '${host.uuid}' under failover_segment '${seg.uuid}' could not be found.`),
+      body: fault("itemNotFound", 404, hostNotUnder(host.uuid, seg.uuid)),
     });
   });
 
@@ -244,13 +233,13 @@ describe("masakari functional tests (test_hosts.py, through openstacksdk)", () =
     const created = await sdk("POST", hostsPath(segment), {
       host: { name: first, type: "COMPUTE", control_attributes: "SSH" },
     });
-    expectStatus(created, 201, { host: expectedHost(segment, { name: first }) });
+    expectSuccess(created, 201, { host: expectedHost(segment, { name: first }) });
     const host = created.json.host;
     const updated = await sdk("PUT", hostPath(segment.uuid, host.uuid), { host: { name: second } });
-    expectStatus(updated, 200, { host: { ...host, name: second, updated_at: expect.any(String) } });
+    expectSuccess(updated, 200, { host: { ...host, name: second, updated_at: expect.any(String) } });
     expect(await fakeCalls(`nova:${second}`)).toBe(1);
     const got = await sdk("GET", hostPath(host.failover_segment_id, host.uuid));
-    expectStatus(got, 200, { host: updated.json.host });
+    expectSuccess(got, 200, { host: updated.json.host });
     expect(got.json.host.name).toBe(updated.json.host.name);
   });
 });
@@ -267,22 +256,22 @@ describe("openstacksdk functional tests (instance_ha/v1/test_host.py)", () => {
     const res = await sdk("POST", hostsPath(segment), {
       host: { name, type: "COMPUTE", control_attributes: "SSH" },
     });
-    expectStatus(res, 201, { host: expectedHost(segment, { name }) });
+    expectSuccess(res, 201, { host: expectedHost(segment, { name }) });
     host = res.json.host;
   });
 
   it("test_list: failover_segment_id=<segment uuid>&type=COMPUTE lists the host", async () => {
     const res = await sdk("GET", `${hostsPath(segment)}?failover_segment_id=${segment.uuid}&type=COMPUTE`);
-    expectStatus(res, 200, { hosts: [host] });
+    expectSuccess(res, 200, { hosts: [host] });
     expect(res.json.hosts.map((h: Json) => h.name)).toContain(name);
   });
 
   it("test_update: on_maintenance='True', then a get shows true", async () => {
     const updated = await sdk("PUT", hostPath(segment.uuid, host.uuid), { host: { on_maintenance: "True" } });
-    expectStatus(updated, 200, { host: { ...host, on_maintenance: true, updated_at: expect.any(String) } });
+    expectSuccess(updated, 200, { host: { ...host, on_maintenance: true, updated_at: expect.any(String) } });
     // get_host(updated_host.uuid, updated_host.segment_id): segment_id is the URI attribute of the update.
     const got = await sdk("GET", hostPath(segment.uuid, updated.json.host.uuid));
-    expectStatus(got, 200, { host: updated.json.host });
+    expectSuccess(got, 200, { host: updated.json.host });
     expect(got.json.host.on_maintenance).toBe(true);
   });
 
@@ -318,12 +307,12 @@ describe("python-masakariclient (OSC) at instance-ha 1.2", () => {
     const created = await cli("POST", hostsPath(segment), {
       host: { name, type: "COMPUTE", control_attributes: "SSH", reserved: "True" },
     });
-    expectStatus(created, 201, { host: expectedHost(segment, { name, reserved: true }) }, "1.2");
+    expectSuccess(created, 201, { host: expectedHost(segment, { name, reserved: true }) }, "1.2");
     const host = created.json.host;
-    expectStatus(await cli("GET", hostPath(segment.uuid, host.uuid)), 200, { host }, "1.2");
-    expectStatus(await cli("GET", `${hostsPath(segment)}?reserved=True`), 200, { hosts: [host] }, "1.2");
+    expectSuccess(await cli("GET", hostPath(segment.uuid, host.uuid)), 200, { host }, "1.2");
+    expectSuccess(await cli("GET", `${hostsPath(segment)}?reserved=True`), 200, { hosts: [host] }, "1.2");
     const updated = await cli("PUT", hostPath(segment.uuid, host.uuid), { host: { on_maintenance: "True" } });
-    expectStatus(updated, 200, { host: { ...host, on_maintenance: true, updated_at: expect.any(String) } }, "1.2");
+    expectSuccess(updated, 200, { host: { ...host, on_maintenance: true, updated_at: expect.any(String) } }, "1.2");
     const deleted = await cli("DELETE", hostPath(segment.uuid, host.uuid));
     expect({ status: deleted.status, headers: v1Headers(deleted), text: deleted.text }).toEqual({
       status: 204,

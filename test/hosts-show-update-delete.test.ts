@@ -1,11 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   createHost,
   createSegment,
+  DB_TIMESTAMP,
+  DB_TIMESTAMP_MICROS,
   del,
   type Exchange,
   expectFault,
+  expectOk,
   get,
+  hostNotUnder,
+  INVALID_NAME,
+  type Json,
   post,
   put,
   row,
@@ -13,25 +20,16 @@ import {
   storedHostRow,
   successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
 
 // GET, PUT and DELETE /v1/segments/{segment_id}/hosts/{host_id}: exchanges
-// #147-#161 and #220-#221 of the reference catalogue, updated_at on real
-// changes only, soft delete (spec §3.4) and the deviation D6 on update.
+// #147-#161 and #220-#221, updated_at on real changes only, soft delete
+// (spec §3.4) and the deviation D6 on update.
 
-const DB_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.000000$/;
-const DB_TIMESTAMP_MICROS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 const PAST = "2020-01-02 03:04:05.000000";
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are asserted whole with toEqual
-type Json = any;
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>
@@ -41,14 +39,6 @@ const update = (segment: Json, host: Json | string, changes: unknown, version?: 
 
 const hostRow = (host: Json) => row("hosts", "uuid", host.uuid);
 
-function expectOk(res: Exchange, body: unknown, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version),
-    body,
-  });
-}
-
 /** Asserts a 200 update whose host is `before` with `changes` and a fresh updated_at, and its row. */
 async function expectUpdated(res: Exchange, before: Json, changes: Record<string, unknown>, version = "1.0") {
   expectOk(res, { host: { ...before, ...changes, updated_at: expect.stringMatching(TIMESTAMP) } }, version);
@@ -57,9 +47,6 @@ async function expectUpdated(res: Exchange, before: Json, changes: Record<string
   expect(await hostRow(host)).toEqual(storedHostRow(host));
   return host;
 }
-
-const notUnder = (host: string, segment: string) =>
-  `Host '${host}' under failover_segment '${segment}' could not be found.`;
 
 // The catalogue's data: seg-a with compute1 and compute2 (reserved="True"),
 // seg-b2 with compute3 (on_maintenance=true).
@@ -90,11 +77,11 @@ describe("show (#147-#150)", () => {
   });
 
   it("#148 a host shown through the wrong segment is 404", async () => {
-    expectFault(await get(hostPath(segB, compute1)), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(await get(hostPath(segB, compute1)), 404, "itemNotFound", hostNotUnder(compute1.uuid, segB.uuid));
   });
 
   it("#149 an unknown host is 404", async () => {
-    expectFault(await get(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await get(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", hostNotUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("#150 a non-uuid host id on show is 'No host with id'", async () => {
@@ -107,10 +94,10 @@ describe("show (#147-#150)", () => {
 
   it("a host under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await get(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`),
+      await get(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -119,16 +106,16 @@ describe("show (#147-#150)", () => {
       await get(`/v1/segments/abc/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, "abc"),
+      hostNotUnder(compute1.uuid, "abc"),
     );
   });
 
   it("the 404 carries the request's microversion", async () => {
     expectFault(
-      await get(hostPath(segA, UNKNOWN), { version: "1.1" }),
+      await get(hostPath(segA, UNKNOWN_UUID), { version: "1.1" }),
       404,
       "itemNotFound",
-      notUnder(UNKNOWN, segA.uuid),
+      hostNotUnder(UNKNOWN_UUID, segA.uuid),
       "1.1",
     );
   });
@@ -391,12 +378,22 @@ describe("update (#151-#158)", () => {
   });
 
   it("#157 an update of an unknown host is 404", async () => {
-    expectFault(await update(segA, UNKNOWN, { name: "x" }), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(
+      await update(segA, UNKNOWN_UUID, { name: "x" }),
+      404,
+      "itemNotFound",
+      hostNotUnder(UNKNOWN_UUID, segA.uuid),
+    );
   });
 
   it("#158 an update through the wrong segment is 404 and the row is unchanged", async () => {
     const before = await hostRow(compute1);
-    expectFault(await update(segB, compute1, { name: "x" }), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(
+      await update(segB, compute1, { name: "x" }),
+      404,
+      "itemNotFound",
+      hostNotUnder(compute1.uuid, segB.uuid),
+    );
     expect(await hostRow(compute1)).toEqual(before);
   });
 
@@ -405,22 +402,22 @@ describe("update (#151-#158)", () => {
       await update(segA, "compute1", { reserved: true }),
       404,
       "itemNotFound",
-      notUnder("compute1", segA.uuid),
+      hostNotUnder("compute1", segA.uuid),
     );
   });
 
   it("an update under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await put(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`, { host: { reserved: true } }),
+      await put(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`, { host: { reserved: true } }),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
   it("the body is validated before the host is looked up", async () => {
     expectFault(
-      await update(segA, UNKNOWN, {}),
+      await update(segA, UNKNOWN_UUID, {}),
       400,
       "badRequest",
       "Invalid input for field/attribute host. Value: {}. {} is not valid under any of the given schemas",
@@ -430,7 +427,7 @@ describe("update (#151-#158)", () => {
   it("an update of a deleted host is 404", async () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
-    expectFault(await update(segA, host, { reserved: true }), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await update(segA, host, { reserved: true }), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
   });
 });
 
@@ -507,14 +504,14 @@ describe("delete (#159-#161) and soft delete", () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
     const before = await hostRow(host);
-    expectFault(await del(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await del(hostPath(segA, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
     expect(await hostRow(host)).toEqual(before);
   });
 
   it("a deleted host is no longer shown", async () => {
     const host = await createHost(segA.uuid);
     expect((await del(hostPath(segA, host))).status).toBe(204);
-    expectFault(await get(hostPath(segA, host)), 404, "itemNotFound", notUnder(host.uuid, segA.uuid));
+    expectFault(await get(hostPath(segA, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segA.uuid));
   });
 
   it("a deleted host's name can be reused", async () => {
@@ -551,25 +548,25 @@ describe("delete (#159-#161) and soft delete", () => {
   });
 
   it("a delete of an unknown host is 404", async () => {
-    expectFault(await del(hostPath(segA, UNKNOWN)), 404, "itemNotFound", notUnder(UNKNOWN, segA.uuid));
+    expectFault(await del(hostPath(segA, UNKNOWN_UUID)), 404, "itemNotFound", hostNotUnder(UNKNOWN_UUID, segA.uuid));
   });
 
   it("a delete through the wrong segment is 404 and the row is unchanged", async () => {
     const before = await hostRow(compute1);
-    expectFault(await del(hostPath(segB, compute1)), 404, "itemNotFound", notUnder(compute1.uuid, segB.uuid));
+    expectFault(await del(hostPath(segB, compute1)), 404, "itemNotFound", hostNotUnder(compute1.uuid, segB.uuid));
     expect(await hostRow(compute1)).toEqual(before);
   });
 
   it("a non-uuid host id on delete gets the 'under failover_segment' message", async () => {
-    expectFault(await del(hostPath(segA, "compute1")), 404, "itemNotFound", notUnder("compute1", segA.uuid));
+    expectFault(await del(hostPath(segA, "compute1")), 404, "itemNotFound", hostNotUnder("compute1", segA.uuid));
   });
 
   it("a delete under an unknown segment is 404 with the host message", async () => {
     expectFault(
-      await del(`/v1/segments/${UNKNOWN}/hosts/${compute1.uuid}`),
+      await del(`/v1/segments/${UNKNOWN_UUID}/hosts/${compute1.uuid}`),
       404,
       "itemNotFound",
-      notUnder(compute1.uuid, UNKNOWN),
+      hostNotUnder(compute1.uuid, UNKNOWN_UUID),
     );
   });
 
@@ -601,7 +598,7 @@ describe("deleting a segment (#220-#221)", () => {
     const segment = await createSegment({ name: unique("seg-b2") });
     const host = await createHost(segment.uuid);
     expect((await del(`/v1/segments/${segment.uuid}`)).status).toBe(204);
-    expectFault(await get(hostPath(segment, host)), 404, "itemNotFound", notUnder(host.uuid, segment.uuid));
+    expectFault(await get(hostPath(segment, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segment.uuid));
   });
 
   it("the host of a deleted segment can be neither updated nor deleted", async () => {
@@ -613,9 +610,9 @@ describe("deleting a segment (#220-#221)", () => {
       await update(segment, host, { reserved: true }),
       404,
       "itemNotFound",
-      notUnder(host.uuid, segment.uuid),
+      hostNotUnder(host.uuid, segment.uuid),
     );
-    expectFault(await del(hostPath(segment, host)), 404, "itemNotFound", notUnder(host.uuid, segment.uuid));
+    expectFault(await del(hostPath(segment, host)), 404, "itemNotFound", hostNotUnder(host.uuid, segment.uuid));
     expect(await hostRow(host)).toEqual(before);
   });
 

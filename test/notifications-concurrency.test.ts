@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHost, createSegment, fault, post, sql } from "./helpers";
+import { createHost, createSegment, duplicateNotification, fault, post, sql } from "./helpers";
 
 // D12: duplicate detection and the insert are one D1 statement, so identical
 // notifications sent at the same moment cannot both pass the check (upstream
@@ -23,11 +23,7 @@ describe("D12: concurrent identical notifications", () => {
 
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([202, ...Array<number>(COPIES - 1).fill(409)]);
-    const duplicate = fault(
-      "conflictingRequest",
-      409,
-      `Notification received from host ${host.name} of type COMPUTE_HOST is duplicate.`,
-    );
+    const duplicate = fault("conflictingRequest", 409, duplicateNotification(host.name, "COMPUTE_HOST"));
     for (const r of responses.filter((r) => r.status === 409)) expect(r.json).toEqual(duplicate);
 
     const winner = responses.find((r) => r.status === 202)?.json.notification;

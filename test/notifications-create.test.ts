@@ -4,11 +4,13 @@ import {
   createHost,
   createSegment,
   del,
+  duplicateNotification,
   type Exchange,
   expectFault,
   fault,
   faultHeaders,
   get,
+  mustAnswer,
   NOTIFICATION_KEYS,
   post,
   put,
@@ -16,16 +18,16 @@ import {
   sql,
   successHeaders,
   TIMESTAMP,
+  UNKNOWN_UUID,
+  UUID4,
   v1Headers,
 } from "./helpers";
 
 // POST /v1/notifications and GET /v1/notifications/{id}: exchanges #162-#199
-// of the reference catalogue and the engine-stub appendix, with upstream
+// and the engine-stub appendix, with upstream
 // master's fields (failover_segment_uuid, message; spec §13) and D13
 // (recovery_workflow_details is [] at >= 1.1 until an engine exists).
 
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 const KEYS_WITH_DETAILS = [
   ...NOTIFICATION_KEYS.slice(0, 7),
   "recovery_workflow_details",
@@ -189,12 +191,7 @@ describe("create (#162, #164, #172, #176, #178)", () => {
       payload: PAYLOAD_162,
     };
     expect((await notify(body)).status).toBe(202);
-    await expectRefused(
-      () => notify(body),
-      409,
-      "conflictingRequest",
-      `Notification received from host ${h.name} of type COMPUTE_HOST is duplicate.`,
-    );
+    await expectRefused(() => notify(body), 409, "conflictingRequest", duplicateNotification(h.name, "COMPUTE_HOST"));
   });
 
   it("#164 the same host with another payload and the same generated_time is accepted", async () => {
@@ -534,8 +531,7 @@ describe("show (#194-#197, engine-stub appendix)", () => {
       generated_time: "2026-01-01T10:00:00Z",
       payload: PAYLOAD_162,
     });
-    if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-    notification = res.json.notification;
+    notification = mustAnswer(res, 202, "notification create").json.notification;
   });
 
   it("#194 show without a version header (1.0) answers the notification without recovery_workflow_details", async () => {

@@ -1,5 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { appWith, createSegment, type Exchange, fault, faultHeaders, post, sql, unique, v1Headers } from "./helpers";
+import {
+  appWith,
+  createSegment,
+  duplicateNotification,
+  type Exchange,
+  expectFault,
+  mustAnswer,
+  post,
+  sql,
+  unique,
+} from "./helpers";
 
 // Duplicate detection (spec §6.2 step 4, upstream master): a notification is
 // refused with 409 when a live notification of the same type from the same
@@ -23,8 +33,7 @@ async function createHost(): Promise<Host> {
   const res = await post(`/v1/segments/${segment.uuid}/hosts`, {
     host: { name: unique("compute"), type: "COMPUTE", control_attributes: "SSH" },
   });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
+  return mustAnswer(res, 201, "host create").json.host;
 }
 
 const PAYLOAD = { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" };
@@ -52,15 +61,7 @@ async function accepted(res: Exchange) {
 async function expectDuplicate(host: Host, send: () => Promise<Exchange>, type = "COMPUTE_HOST") {
   const before = await rowsOf(host);
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(),
-    body: fault(
-      "conflictingRequest",
-      409,
-      `Notification received from host ${host.name} of type ${type} is duplicate.`,
-    ),
-  });
+  expectFault(res, 409, "conflictingRequest", duplicateNotification(host.name, type));
   expect(await rowsOf(host)).toEqual(before);
 }
 

@@ -4,14 +4,22 @@ import {
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
-  faultHeaders,
   get,
+  hostDeleteInUse,
+  hostNotUnder,
+  hostUpdateInUse,
+  mustAnswer,
+  NOT_BLOCKING,
   post,
   put,
   row,
+  segmentDeleteInUse,
+  segmentUpdateInUse,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
@@ -49,7 +57,7 @@ async function setUp(): Promise<Setup> {
       payload: { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" },
     },
   });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
+  mustAnswer(res, 202, "notification create");
   return { segment, source, other, notification: res.json.notification };
 }
 
@@ -64,15 +72,6 @@ const deleteSegment = (s: Setup) => del(segmentPath(s));
 const updateHost = (s: Setup, host: Host) => put(hostPath(s, host), { host: { reserved: true } });
 const deleteHost = (s: Setup, host: Host) => del(hostPath(s, host));
 
-const segmentUpdateRefused = (s: Setup) =>
-  `Failover segment ${s.segment.uuid} can't be updated as it is in-use to process notifications.`;
-const segmentDeleteRefused = (s: Setup) =>
-  `Failover segment (${s.segment.uuid}) can't be deleted as it is in-use to process notifications.`;
-const hostUpdateRefused = (host: Host) =>
-  `Host ${host.uuid} can't be updated as it is in-use to process notifications.`;
-const hostDeleteRefused = (host: Host) =>
-  `Host ${host.uuid} can't be deleted as it is in-use to process notifications.`;
-
 /** The rows a refused request must leave alone. */
 const snapshot = async (s: Setup) => ({
   segment: await row("failover_segments", "uuid", s.segment.uuid),
@@ -84,43 +83,39 @@ const snapshot = async (s: Setup) => ({
 async function expectInUse(s: Setup, send: () => Promise<Exchange>, message: string) {
   const before = await snapshot(s);
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(),
-    body: fault("conflictingRequest", 409, message),
-  });
+  expectFault(res, 409, "conflictingRequest", message);
   expect(await snapshot(s)).toEqual(before);
 }
 
 describe("a new notification created through the API (#200-#205)", () => {
   it("#200 blocks updating its segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
   });
 
   it("#201 blocks deleting its segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteSegment(s), segmentDeleteRefused(s));
+    await expectInUse(s, () => deleteSegment(s), segmentDeleteInUse(s.segment.uuid));
   });
 
   it("#202 blocks updating the host it came from", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
   });
 
   it("#203 blocks updating another host of the same segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => updateHost(s, s.other), hostUpdateRefused(s.other));
+    await expectInUse(s, () => updateHost(s, s.other), hostUpdateInUse(s.other.uuid));
   });
 
   it("#204 blocks deleting the host it came from", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteRefused(s.source));
+    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteInUse(s.source.uuid));
   });
 
   it("blocks deleting another host of the same segment", async () => {
     const s = await setUp();
-    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteRefused(s.other));
+    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteInUse(s.other.uuid));
   });
 
   it("blocks renaming a host of the segment", async () => {
@@ -128,7 +123,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     await expectInUse(
       s,
       () => put(hostPath(s, s.other), { host: { name: unique("renamed") } }),
-      hostUpdateRefused(s.other),
+      hostUpdateInUse(s.other.uuid),
     );
   });
 
@@ -137,7 +132,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     await expectInUse(
       s,
       () => put(hostPath(s, s.source), { host: { on_maintenance: false } }),
-      hostUpdateRefused(s.source),
+      hostUpdateInUse(s.source.uuid),
     );
   });
 
@@ -150,7 +145,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     expect({ status: res.status, headers: v1Headers(res) }).toEqual({ status: 201, headers: successHeaders() });
     expect(res.json.host).toMatchObject({ name, failover_segment_id: s.segment.uuid });
     // The new host is blocked too: the whole segment is in use.
-    await expectInUse(s, () => updateHost(s, res.json.host), hostUpdateRefused(res.json.host));
+    await expectInUse(s, () => updateHost(s, res.json.host), hostUpdateInUse(res.json.host.uuid));
   });
 
   it("does not block reading the segment and its hosts", async () => {
@@ -169,7 +164,7 @@ describe("a new notification created through the API (#200-#205)", () => {
     const hostUpdate = await put(`/v1/segments/${otherSegment.uuid}/hosts/${host.uuid}`, { host: { reserved: true } });
     expect(hostUpdate.status).toBe(200);
     // The first segment is still blocked.
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
   });
 
   it("#206 an invalid body is a 400 before the in-use check", async () => {
@@ -187,15 +182,10 @@ describe("a new notification created through the API (#200-#205)", () => {
 
   it("an unknown host in the segment is a 404 before the in-use check", async () => {
     const s = await setUp();
-    const unknown = "00000000-0000-0000-0000-000000000000";
-    const res = await del(`/v1/segments/${s.segment.uuid}/hosts/${unknown}`);
+    const res = await del(`/v1/segments/${s.segment.uuid}/hosts/${UNKNOWN_UUID}`);
     expect({ status: res.status, body: res.json }).toEqual({
       status: 404,
-      body: fault(
-        "itemNotFound",
-        404,
-        `Host '${unknown}' under failover_segment '${s.segment.uuid}' could not be found.`,
-      ),
+      body: fault("itemNotFound", 404, hostNotUnder(UNKNOWN_UUID, s.segment.uuid)),
     });
   });
 });
@@ -204,15 +194,15 @@ describe("statuses set by the engine (#207-#216)", () => {
   it.each(["running", "error"])("%s keeps blocking the segment and all its hosts", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
-    await expectInUse(s, () => deleteSegment(s), segmentDeleteRefused(s));
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
-    await expectInUse(s, () => updateHost(s, s.other), hostUpdateRefused(s.other));
-    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteRefused(s.source));
-    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteRefused(s.other));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
+    await expectInUse(s, () => deleteSegment(s), segmentDeleteInUse(s.segment.uuid));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
+    await expectInUse(s, () => updateHost(s, s.other), hostUpdateInUse(s.other.uuid));
+    await expectInUse(s, () => deleteHost(s, s.source), hostDeleteInUse(s.source.uuid));
+    await expectInUse(s, () => deleteHost(s, s.other), hostDeleteInUse(s.other.uuid));
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks updating the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks updating the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     const res = await put(segmentPath(s), { segment: { description: `status ${status}` } });
@@ -221,7 +211,7 @@ describe("statuses set by the engine (#207-#216)", () => {
     expect((await row("failover_segments", "uuid", s.segment.uuid))?.description).toBe(`status ${status}`);
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks updating every host of the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks updating every host of the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     for (const host of [s.source, s.other]) {
@@ -232,7 +222,7 @@ describe("statuses set by the engine (#207-#216)", () => {
     }
   });
 
-  it.each(["failed", "ignored", "finished"])("%s unblocks deleting a host and then the segment", async (status) => {
+  it.each(NOT_BLOCKING)("%s unblocks deleting a host and then the segment", async (status) => {
     const s = await setUp();
     await setStatus(s, status);
     const hostRes = await deleteHost(s, s.other);
@@ -260,7 +250,7 @@ describe("statuses set by the engine (#207-#216)", () => {
       },
     });
     expect(again.status).toBe(202);
-    await expectInUse(s, () => updateHost(s, s.source), hostUpdateRefused(s.source));
+    await expectInUse(s, () => updateHost(s, s.source), hostUpdateInUse(s.source.uuid));
   });
 
   it("a deleted notification does not block", async () => {
@@ -280,7 +270,7 @@ describe("statuses set by the engine (#207-#216)", () => {
       elsewhere.uuid,
       s.notification.notification_uuid,
     );
-    await expectInUse(s, () => updateSegment(s), segmentUpdateRefused(s));
+    await expectInUse(s, () => updateSegment(s), segmentUpdateInUse(s.segment.uuid));
     expect((await put(`/v1/segments/${elsewhere.uuid}`, { segment: { description: "free" } })).status).toBe(200);
   });
 });
@@ -330,11 +320,7 @@ describe("after the host is gone (#217-#222)", () => {
     const res = await get(hostPath(s, s.other));
     expect({ status: res.status, body: res.json }).toEqual({
       status: 404,
-      body: fault(
-        "itemNotFound",
-        404,
-        `Host '${s.other.uuid}' under failover_segment '${s.segment.uuid}' could not be found.`,
-      ),
+      body: fault("itemNotFound", 404, hostNotUnder(s.other.uuid, s.segment.uuid)),
     });
     const notification = await get(`/v1/notifications/${s.notification.notification_uuid}`);
     expect(notification.json).toEqual({ notification: { ...s.notification, status: "finished" } });

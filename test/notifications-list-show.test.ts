@@ -2,15 +2,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   createHost,
   createSegment,
-  fault,
-  faultHeaders,
+  expectFaultAt,
+  expectListAt,
   get,
+  mustAnswer,
   NOTIFICATION_COLUMNS,
   NOTIFICATION_KEYS,
   post,
   sql,
-  successHeaders,
-  v1Headers,
+  UNKNOWN_UUID,
 } from "./helpers";
 
 // GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
@@ -21,8 +21,7 @@ type Notification = Record<string, unknown> & { id: number; notification_uuid: s
 
 async function notify(hostname: string, type: string, generated_time: string, payload: unknown): Promise<Notification> {
   const res = await post("/v1/notifications", { notification: { type, hostname, generated_time, payload } });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-  return res.json.notification;
+  return mustAnswer(res, 202, "notification create").json.notification;
 }
 
 const VM_PAYLOAD = {
@@ -85,28 +84,9 @@ const pick = (...indexes: number[]) => indexes.map((i) => n[i]);
 /** Newest first: the default order (created_at desc, id desc). */
 const ALL = [7, 6, 5, 4, 3, 2, 1];
 
-async function expectList(query: string, expected: readonly unknown[], version?: string) {
-  const res = await get(`/v1/notifications${query}`, { version });
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version === "latest" ? "1.3" : (version ?? "1.0")),
-    body: { notifications: expected },
-  });
-  return res;
-}
-
-async function expectBadRequest(query: string, message: string) {
-  const res = await get(`/v1/notifications${query}`);
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(),
-    body: fault("badRequest", 400, message),
-  });
-}
-
 describe("list (#179, #180)", () => {
   it("#179 lists live notifications newest first, with master's fields in master's order", async () => {
-    const res = await expectList("", pick(...ALL));
+    const res = await expectListAt("/v1/notifications", pick(...ALL));
     for (const item of res.json.notifications) expect(Object.keys(item)).toEqual(NOTIFICATION_KEYS);
   });
 
@@ -119,7 +99,7 @@ describe("list (#179, #180)", () => {
   it.each(["1.1", "1.2", "latest"])(
     "#180 the list at %s has no recovery_workflow_details (show only)",
     async (version) => {
-      const res = await expectList("", pick(...ALL), version);
+      const res = await expectListAt("/v1/notifications", pick(...ALL), version);
       for (const item of res.json.notifications) expect(item).not.toHaveProperty("recovery_workflow_details");
     },
   );
@@ -140,48 +120,57 @@ describe("list (#179, #180)", () => {
 
 describe("limit and marker (#181-#184)", () => {
   it("#181 limit=1 answers the newest", async () => {
-    await expectList("?limit=1", pick(7));
+    await expectListAt("/v1/notifications?limit=1", pick(7));
   });
 
   it("#182 marker is the integer id of the last item seen", async () => {
-    await expectList(`?limit=1&marker=${n[7]?.id}`, pick(6));
-    await expectList(`?limit=2&marker=${n[6]?.id}`, pick(5, 4));
+    await expectListAt(`/v1/notifications?limit=1&marker=${n[7]?.id}`, pick(6));
+    await expectListAt(`/v1/notifications?limit=2&marker=${n[6]?.id}`, pick(5, 4));
   });
 
   it("a marker without a limit answers the rest", async () => {
-    await expectList(`?marker=${n[4]?.id}`, pick(3, 2, 1));
+    await expectListAt(`/v1/notifications?marker=${n[4]?.id}`, pick(3, 2, 1));
   });
 
   it("the marker of the oldest notification answers an empty list", async () => {
-    await expectList(`?marker=${n[1]?.id}`, []);
+    await expectListAt(`/v1/notifications?marker=${n[1]?.id}`, []);
   });
 
   it("limit=0 answers an empty list", async () => {
-    await expectList("?limit=0", []);
+    await expectListAt("/v1/notifications?limit=0", []);
   });
 
   it("#183 the uuid of a notification is not a marker", async () => {
-    await expectBadRequest(
-      `?marker=${n[7]?.notification_uuid}`,
+    await expectFaultAt(
+      `/v1/notifications?marker=${n[7]?.notification_uuid}`,
+      400,
+      "badRequest",
       `Marker ${n[7]?.notification_uuid} could not be found.`,
     );
   });
 
   it("#184 an unknown marker is a 400", async () => {
-    await expectBadRequest(
-      "?marker=00000000-0000-0000-0000-000000000000",
-      "Marker 00000000-0000-0000-0000-000000000000 could not be found.",
+    await expectFaultAt(
+      `/v1/notifications?marker=${UNKNOWN_UUID}`,
+      400,
+      "badRequest",
+      `Marker ${UNKNOWN_UUID} could not be found.`,
     );
-    await expectBadRequest("?marker=999999", "Marker 999999 could not be found.");
+    await expectFaultAt("/v1/notifications?marker=999999", 400, "badRequest", "Marker 999999 could not be found.");
   });
 
   it("the id of a deleted notification is not a marker", async () => {
-    await expectBadRequest(`?marker=${deleted.id}`, `Marker ${deleted.id} could not be found.`);
+    await expectFaultAt(
+      `/v1/notifications?marker=${deleted.id}`,
+      400,
+      "badRequest",
+      `Marker ${deleted.id} could not be found.`,
+    );
   });
 
   it("the marker is looked up among all notifications, whatever the filters", async () => {
     // n7 is from another host than the filter's; the page continues after it.
-    await expectList(`?source_host_uuid=${hostB1.uuid}&marker=${n[7]?.id}`, pick(6));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostB1.uuid}&marker=${n[7]?.id}`, pick(6));
   });
 
   it.each([
@@ -189,58 +178,58 @@ describe("limit and marker (#181-#184)", () => {
     ["1.5", "Invalid input received: limit must be an integer"],
     ["-1", "Invalid input received: limit must be >= 0"],
   ])("limit=%s is a 400", async (limit, message) => {
-    await expectBadRequest(`?limit=${limit}`, message);
+    await expectFaultAt(`/v1/notifications?limit=${limit}`, 400, "badRequest", message);
   });
 });
 
 describe("filters (#185-#188)", () => {
   it("#185 status=new", async () => {
-    await expectList("?status=new", pick(5, 4, 3, 2, 1));
+    await expectListAt("/v1/notifications?status=new", pick(5, 4, 3, 2, 1));
   });
 
   it("#186 status=finished", async () => {
-    await expectList("?status=finished", pick(6));
+    await expectListAt("/v1/notifications?status=finished", pick(6));
   });
 
   it("status=running", async () => {
-    await expectList("?status=running", pick(7));
+    await expectListAt("/v1/notifications?status=running", pick(7));
   });
 
   it.each(["bogus", "NEW", ""])("status=%j matches nothing and is not an error", async (status) => {
-    await expectList(`?status=${status}`, []);
+    await expectListAt(`/v1/notifications?status=${status}`, []);
   });
 
   it("#187 type=VM", async () => {
-    await expectList("?type=VM", pick(4));
+    await expectListAt("/v1/notifications?type=VM", pick(4));
   });
 
   it("type=PROCESS", async () => {
-    await expectList("?type=PROCESS", pick(7, 5));
+    await expectListAt("/v1/notifications?type=PROCESS", pick(7, 5));
   });
 
   it.each(["bogus", "vm"])("type=%s matches nothing and is not an error", async (type) => {
-    await expectList(`?type=${type}`, []);
+    await expectListAt(`/v1/notifications?type=${type}`, []);
   });
 
   it("#188 source_host_uuid", async () => {
-    await expectList(`?source_host_uuid=${hostA1.uuid}`, pick(5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostA1.uuid}`, pick(5, 4, 3, 2, 1));
   });
 
   it("an unknown source_host_uuid matches nothing and is not an error", async () => {
-    await expectList("?source_host_uuid=00000000-0000-0000-0000-000000000000", []);
-    await expectList("?source_host_uuid=abc", []);
+    await expectListAt(`/v1/notifications?source_host_uuid=${UNKNOWN_UUID}`, []);
+    await expectListAt("/v1/notifications?source_host_uuid=abc", []);
   });
 
   it("filters combine", async () => {
-    await expectList(`?source_host_uuid=${hostA1.uuid}&type=COMPUTE_HOST&status=new`, pick(3, 2, 1));
+    await expectListAt(`/v1/notifications?source_host_uuid=${hostA1.uuid}&type=COMPUTE_HOST&status=new`, pick(3, 2, 1));
   });
 
   it("failover_segment_uuid is not a filter of the API", async () => {
-    await expectList(`?failover_segment_uuid=${n[6]?.failover_segment_uuid}`, pick(...ALL));
+    await expectListAt(`/v1/notifications?failover_segment_uuid=${n[6]?.failover_segment_uuid}`, pick(...ALL));
   });
 
   it("an unknown query parameter is ignored", async () => {
-    await expectList("?hostname=nobody", pick(...ALL));
+    await expectListAt("/v1/notifications?hostname=nobody", pick(...ALL));
   });
 });
 
@@ -248,55 +237,65 @@ describe("generated-since (#189-#191)", () => {
   const since = (value: string) => `?generated-since=${encodeURIComponent(value)}`;
 
   it("#189 a future time matches nothing", async () => {
-    await expectList(since("2030-01-01T00:00:00Z"), []);
+    await expectListAt(`/v1/notifications${since("2030-01-01T00:00:00Z")}`, []);
   });
 
   it("#190 a past time matches all", async () => {
-    await expectList(since("2020-01-01T00:00:00Z"), pick(...ALL));
+    await expectListAt(`/v1/notifications${since("2020-01-01T00:00:00Z")}`, pick(...ALL));
   });
 
   it("the bound is inclusive", async () => {
-    await expectList(since("2026-01-01T11:00:00Z"), pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00Z")}`, pick(6, 3));
   });
 
   it("microseconds count", async () => {
-    await expectList(since("2026-01-01T11:00:00.000001Z"), pick(6));
-    await expectList(since("2025-12-31T23:59:59.5Z"), pick(...ALL));
-    await expectList(since("2025-12-31T23:59:59.500001Z"), pick(6, 5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00.000001Z")}`, pick(6));
+    await expectListAt(`/v1/notifications${since("2025-12-31T23:59:59.5Z")}`, pick(...ALL));
+    await expectListAt(`/v1/notifications${since("2025-12-31T23:59:59.500001Z")}`, pick(6, 5, 4, 3, 2, 1));
   });
 
   it("an offset is converted to UTC", async () => {
-    await expectList(since("2026-01-01T20:00:00+09:00"), pick(6, 3));
-    await expectList(since("2026-01-01T20:00:01+09:00"), pick(6));
-    await expectList(since("2026-01-01T05:00:00-05:00"), pick(6, 5, 4, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T20:00:00+09:00")}`, pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T20:00:01+09:00")}`, pick(6));
+    await expectListAt(`/v1/notifications${since("2026-01-01T05:00:00-05:00")}`, pick(6, 5, 4, 3, 2, 1));
   });
 
   it("a time without a zone is UTC", async () => {
-    await expectList(since("2026-01-01T11:00:00"), pick(6, 3));
+    await expectListAt(`/v1/notifications${since("2026-01-01T11:00:00")}`, pick(6, 3));
   });
 
   it("a date alone is midnight UTC", async () => {
-    await expectList(since("2026-01-02"), pick(6));
+    await expectListAt(`/v1/notifications${since("2026-01-02")}`, pick(6));
   });
 
   it("the filter combines with the others", async () => {
-    await expectList(`${since("2026-01-01T10:00:00Z")}&type=COMPUTE_HOST`, pick(6, 3, 2, 1));
+    await expectListAt(`/v1/notifications${since("2026-01-01T10:00:00Z")}&type=COMPUTE_HOST`, pick(6, 3, 2, 1));
   });
 
   it.each(["abc", "", "2026-13-01", "2026-01-01T24:00:00"])("#191 generated-since=%j is a 400", async (value) => {
-    await expectBadRequest(since(value), "Invalid generated-since value");
+    await expectFaultAt(`/v1/notifications${since(value)}`, 400, "badRequest", "Invalid generated-since value");
   });
 
   it("generated_since (underscore) is not the filter", async () => {
-    await expectList("?generated_since=2030-01-01T00:00:00Z", pick(...ALL));
+    await expectListAt("/v1/notifications?generated_since=2030-01-01T00:00:00Z", pick(...ALL));
   });
 
   it("a bad limit is reported before a bad generated-since", async () => {
-    await expectBadRequest("?limit=abc&generated-since=abc", "Invalid input received: limit must be an integer");
+    await expectFaultAt(
+      "/v1/notifications?limit=abc&generated-since=abc",
+      400,
+      "badRequest",
+      "Invalid input received: limit must be an integer",
+    );
   });
 
   it("a bad generated-since is reported before a bad marker or sort key", async () => {
-    await expectBadRequest("?generated-since=abc&marker=999999&sort_key=bogus", "Invalid generated-since value");
+    await expectFaultAt(
+      "/v1/notifications?generated-since=abc&marker=999999&sort_key=bogus",
+      400,
+      "badRequest",
+      "Invalid generated-since value",
+    );
   });
 });
 
@@ -327,15 +326,15 @@ async function expectedOrder(key: string, dir: "asc" | "desc"): Promise<number[]
 
 describe("sorting (#192, #193)", () => {
   it("#192 sort_key=generated_time&sort_dir=asc: ties by created_at, then id, ascending", async () => {
-    await expectList("?sort_key=generated_time&sort_dir=asc", pick(7, 1, 2, 4, 5, 3, 6));
+    await expectListAt("/v1/notifications?sort_key=generated_time&sort_dir=asc", pick(7, 1, 2, 4, 5, 3, 6));
   });
 
   it("sort_key=generated_time (dir defaults to desc)", async () => {
-    await expectList("?sort_key=generated_time", pick(6, 3, 5, 4, 2, 1, 7));
+    await expectListAt("/v1/notifications?sort_key=generated_time", pick(6, 3, 5, 4, 2, 1, 7));
   });
 
   it("sort_dir=asc alone sorts by created_at, id ascending", async () => {
-    await expectList("?sort_dir=asc", pick(1, 2, 3, 4, 5, 6, 7));
+    await expectListAt("/v1/notifications?sort_dir=asc", pick(1, 2, 3, 4, 5, 6, 7));
   });
 
   it.each(NOTIFICATION_COLUMNS.flatMap((key) => [[key, "asc"] as const, [key, "desc"] as const]))(
@@ -348,7 +347,7 @@ describe("sorting (#192, #193)", () => {
   );
 
   it("sort_key=message&sort_dir=asc puts notifications without a message first", async () => {
-    await expectList("?sort_key=message&sort_dir=asc", pick(1, 3, 4, 5, 7, 2, 6));
+    await expectListAt("/v1/notifications?sort_key=message&sort_dir=asc", pick(1, 3, 4, 5, 7, 2, 6));
   });
 
   it("sort_key=failover_segment_uuid groups the notifications of each segment", async () => {
@@ -359,45 +358,75 @@ describe("sorting (#192, #193)", () => {
   });
 
   it("two sort keys with two directions; the appended created_at and id take the first", async () => {
-    await expectList("?sort_key=type&sort_dir=asc&sort_key=generated_time&sort_dir=desc", pick(6, 3, 1, 2, 5, 7, 4));
+    await expectListAt(
+      "/v1/notifications?sort_key=type&sort_dir=asc&sort_key=generated_time&sort_dir=desc",
+      pick(6, 3, 1, 2, 5, 7, 4),
+    );
   });
 
   it("a second key without a direction takes the first direction", async () => {
-    await expectList("?sort_key=type&sort_key=generated_time&sort_dir=asc", pick(1, 2, 3, 6, 7, 5, 4));
+    await expectListAt(
+      "/v1/notifications?sort_key=type&sort_key=generated_time&sort_dir=asc",
+      pick(1, 2, 3, 6, 7, 5, 4),
+    );
   });
 
   it("a marker pages through a sorted list", async () => {
-    await expectList(`?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[1]?.id}`, pick(2, 4));
-    await expectList(`?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[5]?.id}`, pick(3, 6));
+    await expectListAt(`/v1/notifications?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[1]?.id}`, pick(2, 4));
+    await expectListAt(`/v1/notifications?sort_key=generated_time&sort_dir=asc&limit=2&marker=${n[5]?.id}`, pick(3, 6));
   });
 
   it("#193 an unknown sort key is a 400 InvalidSortKey", async () => {
-    await expectBadRequest("?sort_key=bogus", "InvalidSortKey('Sort key supplied is invalid: bogus')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=bogus",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: bogus')",
+    );
   });
 
   it("uuid is not a sort key of notifications (it is not a column)", async () => {
-    await expectBadRequest("?sort_key=uuid", "InvalidSortKey('Sort key supplied is invalid: uuid')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=uuid",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: uuid')",
+    );
   });
 
   it("hostname is not a sort key either", async () => {
-    await expectBadRequest("?sort_key=hostname", "InvalidSortKey('Sort key supplied is invalid: hostname')");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=hostname",
+      400,
+      "badRequest",
+      "InvalidSortKey('Sort key supplied is invalid: hostname')",
+    );
   });
 
   it("an unknown sort direction is a 400", async () => {
-    await expectBadRequest(
-      "?sort_key=type&sort_dir=sideways",
+    await expectFaultAt(
+      "/v1/notifications?sort_key=type&sort_dir=sideways",
+      400,
+      "badRequest",
       "Invalid input received: Unknown sort direction, must be 'asc' or 'desc'",
     );
   });
 
   it("more directions than keys is a 400", async () => {
-    await expectBadRequest(
-      "?sort_key=type&sort_dir=asc&sort_dir=desc",
+    await expectFaultAt(
+      "/v1/notifications?sort_key=type&sort_dir=asc&sort_dir=desc",
+      400,
+      "badRequest",
       "Invalid input received: Sort direction size exceeds sort key size",
     );
   });
 
   it("a bad marker is reported before an unknown sort key", async () => {
-    await expectBadRequest("?sort_key=bogus&marker=999999", "Marker 999999 could not be found.");
+    await expectFaultAt(
+      "/v1/notifications?sort_key=bogus&marker=999999",
+      400,
+      "badRequest",
+      "Marker 999999 could not be found.",
+    );
   });
 });

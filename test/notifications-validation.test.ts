@@ -1,5 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createSegment, fault, faultHeaders, post, row, sql, successHeaders, unique, v1Headers } from "./helpers";
+import {
+  call,
+  createSegment,
+  expectFault,
+  fault,
+  faultHeaders,
+  mustAnswer,
+  post,
+  row,
+  sql,
+  successHeaders,
+  unique,
+  v1Headers,
+} from "./helpers";
 
 // Every rule of a notification body (spec §6.2, §9.3): the create schema
 // (type, hostname, generated_time, generic payload), then the payload schema
@@ -24,8 +37,7 @@ async function createHost(name = unique("compute"), fields: Record<string, unkno
   const res = await post(`/v1/segments/${segment.uuid}/hosts`, {
     host: { name, type: "COMPUTE", control_attributes: "SSH", ...fields },
   });
-  if (res.status !== 201) throw new Error(`host create answered ${res.status}: ${res.text}`);
-  return res.json.host;
+  return mustAnswer(res, 201, "host create").json.host;
 }
 
 beforeAll(async () => {
@@ -48,11 +60,7 @@ const computeHost = (fields: Record<string, unknown> = {}) => ({
 async function expectInvalidBody(body: unknown, message: string) {
   const before = await count();
   const res = await post("/v1/notifications", body);
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(),
-    body: fault("badRequest", 400, message),
-  });
+  expectFault(res, 400, "badRequest", message);
   expect(await count()).toBe(before);
 }
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { failoverSegments, hosts, notifications, vmoves } from "../src/db/schema";
-import { type CallOptions, call, type Exchange, sql } from "./helpers";
+import { type CallOptions, call, type Exchange, NOVA_URL, sql } from "./helpers";
 
 // The query plans of the request paths (src/db/schema.ts explains the
 // indexes, src/db/paging.ts the keyset pages). The app runs on a D1 binding
@@ -380,7 +380,7 @@ describe("query plans of the request paths", () => {
 
 describe("query plans of show, create, update and delete", () => {
   const start = { value: 0 };
-  const nova = createApp(loadConfig({ ...recordedEnv, NOVA_URL: "http://nova.test/v2.1" }));
+  const nova = createApp(loadConfig({ ...recordedEnv, NOVA_URL }));
   const viaNova = async (method: string, path: string, status: number, options: CallOptions = {}) => {
     const first = log.length;
     const res = await call(method, path, options, (request) => nova.fetch(request, recordedEnv));

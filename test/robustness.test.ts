@@ -1,10 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { call, createSegment, post } from "./helpers";
+import { call, createSegment, post, UNKNOWN_UUID } from "./helpers";
 
 // Nothing a client sends is a 500: odd paths, queries, headers and bodies
 // get a 4xx (or their normal answer).
-
-const UUID = "00000000-0000-0000-0000-000000000000";
 
 describe("no client input is a 500", () => {
   it.each([
@@ -21,11 +19,11 @@ describe("no client input is a 500", () => {
     ["GET", "/v1/segments?sort_key=name%20desc"],
     ["GET", `/v1/segments?${Array.from({ length: 200 }, (_, i) => `sort_key=${i % 2 ? "name" : "id"}`).join("&")}`],
     ["GET", "/v1/segments?recovery_method=%C0%AF"],
-    ["GET", `/v1/segments/${UUID}/hosts?reserved=%00`],
+    ["GET", `/v1/segments/${UNKNOWN_UUID}/hosts?reserved=%00`],
     ["GET", "/v1/notifications?generated-since=9999-12-31T23:59:59-23:59"],
     ["GET", "/v1/notifications?generated-since=0001-01-01T00:00:00%2B23:59"],
-    ["GET", `/v1/notifications/${UUID}/vmoves?sort_key=instance_name&sort_dir=asc&marker=abc`],
-    ["DELETE", `/v1/segments/${UUID}.json`],
+    ["GET", `/v1/notifications/${UNKNOWN_UUID}/vmoves?sort_key=instance_name&sort_dir=asc&marker=abc`],
+    ["DELETE", `/v1/segments/${UNKNOWN_UUID}.json`],
     ["GET", "/v1/segments.xml.json"],
     ["OPTIONS", "/v1/segments"],
     ["PATCH", "/"],

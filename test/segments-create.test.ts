@@ -1,28 +1,27 @@
 import { describe, expect, it } from "vitest";
 import {
+  BOOLEAN_ENUM,
   call,
   del,
   type Exchange,
+  expectFault,
+  expectSuccess,
   fault,
   faultHeaders,
+  INVALID_NAME,
   post,
   row,
   sql,
   successHeaders,
   TIMESTAMP,
+  UUID4,
   unique,
   v1Headers,
 } from "./helpers";
 
-// POST /v1/segments: exchanges #28-#58 of the reference catalogue, the
-// deviations D2 (202), D3 (recovery_method in any case) and D6 (invalid
-// UTF-8), and the details of the name and description formats (spec §4.2).
-
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const INVALID_NAME =
-  "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
-const BOOLEAN_ENUM =
-  "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
+// POST /v1/segments: exchanges #28-#58, the deviations D2 (202), D3
+// (recovery_method in any case) and D6 (invalid UTF-8), and the details of
+// the name and description formats (spec §4.2).
 
 interface Fields {
   name: string;
@@ -46,10 +45,10 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
     description: fields.description ?? null,
     recovery_method: fields.recovery_method ?? "auto",
   };
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 202,
-    headers: successHeaders(version),
-    body: {
+  expectSuccess(
+    res,
+    202,
+    {
       segment: {
         id: expect.any(Number),
         uuid: expect.stringMatching(UUID4),
@@ -60,7 +59,8 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
         deleted: false,
       },
     },
-  });
+    version,
+  );
   const segment = res.json.segment;
   expect(await row("failover_segments", "uuid", segment.uuid)).toEqual({
     created_at: segment.created_at.replace("T", " "),
@@ -84,11 +84,7 @@ async function expectCreated(res: Exchange, fields: Fields, version = "1.0") {
 async function expectRefused(send: () => Promise<Exchange>, message: string, version = "1.0") {
   const before = await count();
   const res = await send();
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 400,
-    headers: faultHeaders(version),
-    body: fault("badRequest", 400, message),
-  });
+  expectFault(res, 400, "badRequest", message, version);
   expect(await count()).toBe(before);
 }
 

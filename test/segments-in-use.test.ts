@@ -1,32 +1,29 @@
 import { describe, expect, it } from "vitest";
 import {
+  BLOCKING,
   createSegment,
   del,
   type Exchange,
+  expectFault,
   fault,
   faultHeaders,
+  NOT_BLOCKING,
   put,
   row,
   seedNotification,
+  segmentDeleteInUse,
+  segmentUpdateInUse,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
 
 // A segment is "in use" while a live notification in new, running or error
-// comes from a live host of the segment (spec §4.3; catalogue #200, #201,
+// comes from a live host of the segment (spec §4.3; exchanges #200, #201,
 // #206, #207, #209, #211, #213, #215). The link is the host's segment, not
 // the notification's failover_segment_uuid.
-
-const UNKNOWN = "00000000-0000-0000-0000-000000000000";
-const BLOCKING = ["new", "running", "error"] as const;
-const NOT_BLOCKING = ["failed", "ignored", "finished"] as const;
-
-const inUseUpdate = (uuid: string) =>
-  `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
-const inUseDelete = (uuid: string) =>
-  `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
 
 async function insertHost(segmentUuid: string) {
   const uuid = crypto.randomUUID();
@@ -57,14 +54,6 @@ async function snapshot(segmentUuid: string, hostUuids: string[], notificationUu
   };
 }
 
-function expectConflict(res: Exchange, message: string, version = "1.0") {
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 409,
-    headers: faultHeaders(version),
-    body: fault("conflictingRequest", 409, message),
-  });
-}
-
 function expectUpdated(res: Exchange, description: string) {
   expect({ status: res.status, headers: v1Headers(res), description: res.json?.segment?.description }).toEqual({
     status: 200,
@@ -90,7 +79,12 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await update(segment.uuid, { description: `status ${status}` }), inUseUpdate(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: `status ${status}` }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -98,7 +92,7 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host, sibling } = await segmentWithHosts();
     const notification = await seedNotification(host, status);
     const before = await snapshot(segment.uuid, [host, sibling], [notification]);
-    expectConflict(await remove(segment.uuid), inUseDelete(segment.uuid));
+    expectFault(await remove(segment.uuid), 409, "conflictingRequest", segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling], [notification])).toEqual(before);
   });
 
@@ -108,8 +102,13 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     await seedNotification(sibling, "failed");
     await seedNotification(sibling, "running");
     const before = await snapshot(segment.uuid, [host, sibling]);
-    expectConflict(await update(segment.uuid, { description: "x" }), inUseUpdate(segment.uuid));
-    expectConflict(await remove(segment.uuid), inUseDelete(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: "x" }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
+    expectFault(await remove(segment.uuid), 409, "conflictingRequest", segmentDeleteInUse(segment.uuid));
     expect(await snapshot(segment.uuid, [host, sibling])).toEqual(before);
   });
 
@@ -117,7 +116,12 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: segment.name }), inUseUpdate(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { name: segment.name }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
@@ -126,14 +130,25 @@ describe("notifications that block (#200, #201, #207, #209)", () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "new");
     const before = await snapshot(segment.uuid, [host]);
-    expectConflict(await update(segment.uuid, { name: taken.name }), inUseUpdate(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { name: taken.name }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     expect(await snapshot(segment.uuid, [host])).toEqual(before);
   });
 
   it("the in-use 409 carries the requested microversion", async () => {
     const { segment, host } = await segmentWithHosts();
     await seedNotification(host, "error");
-    expectConflict(await update(segment.uuid, { enabled: false }, "1.2"), inUseUpdate(segment.uuid), "1.2");
+    expectFault(
+      await update(segment.uuid, { enabled: false }, "1.2"),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+      "1.2",
+    );
     expect((await row("failover_segments", "uuid", segment.uuid))?.enabled).toBe(1);
   });
 
@@ -177,7 +192,12 @@ describe("notifications that do not block (#211, #213, #215)", () => {
   it("once its notification has finished, the segment can be updated again", async () => {
     const { segment, host } = await segmentWithHosts();
     const notification = await seedNotification(host, "running");
-    expectConflict(await update(segment.uuid, { description: "busy" }), inUseUpdate(segment.uuid));
+    expectFault(
+      await update(segment.uuid, { description: "busy" }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(segment.uuid),
+    );
     await sql("UPDATE notifications SET status = 'finished' WHERE notification_uuid = ?", notification);
     expectUpdated(await update(segment.uuid, { description: "free" }), "free");
   });
@@ -224,8 +244,18 @@ describe("notifications that do not block (#211, #213, #215)", () => {
       notification,
     );
     const before = await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling]);
-    expectConflict(await update(elsewhere.segment.uuid, { description: "x" }), inUseUpdate(elsewhere.segment.uuid));
-    expectConflict(await remove(elsewhere.segment.uuid), inUseDelete(elsewhere.segment.uuid));
+    expectFault(
+      await update(elsewhere.segment.uuid, { description: "x" }),
+      409,
+      "conflictingRequest",
+      segmentUpdateInUse(elsewhere.segment.uuid),
+    );
+    expectFault(
+      await remove(elsewhere.segment.uuid),
+      409,
+      "conflictingRequest",
+      segmentDeleteInUse(elsewhere.segment.uuid),
+    );
     expect(await snapshot(elsewhere.segment.uuid, [elsewhere.host, elsewhere.sibling])).toEqual(before);
   });
 
@@ -245,7 +275,7 @@ describe("notifications that do not block (#211, #213, #215)", () => {
 
 describe("order of checks for an unknown segment", () => {
   it("#206 an unknown segment with an invalid body is 400: the schema runs before the lookup", async () => {
-    const res = await update(UNKNOWN, { x: 1 });
+    const res = await update(UNKNOWN_UUID, { x: 1 });
     expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
       status: 400,
       headers: faultHeaders("1.0"),
@@ -258,11 +288,11 @@ describe("order of checks for an unknown segment", () => {
   });
 
   it("an unknown segment with a valid body is 404: the lookup runs before the in-use check", async () => {
-    const res = await update(UNKNOWN, { description: "x" });
+    const res = await update(UNKNOWN_UUID, { description: "x" });
     expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
       status: 404,
       headers: faultHeaders("1.0"),
-      body: fault("itemNotFound", 404, `No failover segment with id ${UNKNOWN}.`),
+      body: fault("itemNotFound", 404, `No failover segment with id ${UNKNOWN_UUID}.`),
     });
   });
 

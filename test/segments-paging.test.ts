@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { get, sql } from "./helpers";
+import { get, type Json, sql } from "./helpers";
 import { expectedOrder, type Row, type Value } from "./paging-order";
 
 // The paging proof (spec §3.3): 2,500 segments with many ties, NULLs and
@@ -52,8 +52,7 @@ beforeAll(async () => {
 async function walk(query: string, limit = 1000) {
   const ids: number[] = [];
   const pageSizes: number[] = [];
-  // biome-ignore lint/suspicious/noExplicitAny: API bodies
-  let first: any;
+  let first: Json;
   let marker = "";
   for (let page = 0; page < 40; page++) {
     const res = await get(`/v1/segments?${query}&limit=${limit}${marker}`);

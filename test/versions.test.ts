@@ -6,24 +6,24 @@ import {
   fault,
   faultHeaders,
   get,
+  ORIGIN,
   post,
   row,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   unique,
   v1Headers,
 } from "./helpers";
 
 // Versions documents, routing, content types, request size and microversion
-// headers: exchanges #1-#27 of the reference catalogue as upstream master
-// answers them (spec §1-2, §13: maximum 1.3), plus the deviation D7.
+// headers: exchanges #1-#27 as upstream master answers them (spec §1-2,
+// §13: maximum 1.3), plus the deviation D7.
 //
 // No test in this file leaves a live segment behind, so every segment list
 // here is empty, as in the catalogue.
 
-const ORIGIN = "http://masakari.test";
 const PROJECT = "0123456789abcdef0123456789abcdef";
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
 const MEDIA_TYPES = [{ base: "application/json", type: "application/vnd.openstack.masakari+json;version=1" }];
 

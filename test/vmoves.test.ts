@@ -4,14 +4,17 @@ import {
   createHost,
   createSegment,
   del,
-  expectFault,
+  expectFaultAt,
+  expectListAt,
   fault,
   faultHeaders,
   get,
+  mustAnswer,
   post,
   put,
   sql,
   successHeaders,
+  UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
 
@@ -19,8 +22,6 @@ import {
 // engine writes them; here they are inserted by SQL for notifications made
 // through the API. D6: vmove show under an unknown notification is a 404
 // (upstream: 500).
-
-const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
 const VMOVE_KEYS = [
   "id",
@@ -59,8 +60,7 @@ async function notify(hostname: string, type: string, payload: unknown): Promise
   const res = await post("/v1/notifications", {
     notification: { type, hostname, generated_time: "2026-01-01T10:00:00Z", payload },
   });
-  if (res.status !== 202) throw new Error(`notification create answered ${res.status}: ${res.text}`);
-  return res.json.notification.notification_uuid;
+  return mustAnswer(res, 202, "notification create").json.notification.notification_uuid;
 }
 
 /** Inserts a vmove as the engine writes it and returns it as the API shows it. */
@@ -195,30 +195,15 @@ beforeAll(async () => {
 const listPath = (notification: string, query = "") => `/v1/notifications/${notification}/vmoves${query}`;
 const pick = (...indexes: number[]) => indexes.map((i) => v[i]);
 
-async function expectList(query: string, expected: readonly unknown[], version?: string) {
-  const res = await get(listPath(computeHost, query), { version });
-  expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({
-    status: 200,
-    headers: successHeaders(version ?? "1.0"),
-    body: { vmoves: expected },
-  });
-  return res;
-}
-
-async function expectFaultAt(path: string, status: number, name: string, message: string, version?: string) {
-  const res = await get(path, { version });
-  expectFault(res, status, name, message, version ?? "1.0");
-}
-
 describe("list", () => {
   it("lists the notification's live vmoves newest first, at 1.0 (not version-gated)", async () => {
     // created_at desc, then id desc: v2 and v1 share a created_at.
-    const res = await expectList("", pick(4, 3, 2, 1));
+    const res = await expectListAt(listPath(computeHost), pick(4, 3, 2, 1));
     for (const item of res.json.vmoves) expect(Object.keys(item)).toEqual(VMOVE_KEYS);
   });
 
   it.each(["1.1", "1.2", "1.3"])("lists the same at %s", async (version) => {
-    await expectList("", pick(4, 3, 2, 1), version);
+    await expectListAt(listPath(computeHost), pick(4, 3, 2, 1), version);
   });
 
   it("unset fields are null and times are naive UTC with microseconds", async () => {
@@ -256,7 +241,7 @@ describe("list", () => {
     ["bogus", []],
     ["PENDING", []],
   ])("status=%s filters exactly", async (status, expected) => {
-    await expectList(`?status=${status}`, pick(...expected));
+    await expectListAt(listPath(computeHost, `?status=${status}`), pick(...expected));
   });
 
   it.each([
@@ -265,26 +250,26 @@ describe("list", () => {
     ["live_migration", [3]],
     ["bogus", []],
   ])("type=%s filters exactly", async (type, expected) => {
-    await expectList(`?type=${type}`, pick(...expected));
+    await expectListAt(listPath(computeHost, `?type=${type}`), pick(...expected));
   });
 
   it("status and type combine", async () => {
-    await expectList("?type=evacuation&status=failed", pick(2));
+    await expectListAt(listPath(computeHost, "?type=evacuation&status=failed"), pick(2));
   });
 
   it("limit", async () => {
-    await expectList("?limit=2", pick(4, 3));
-    await expectList("?limit=0", []);
+    await expectListAt(listPath(computeHost, "?limit=2"), pick(4, 3));
+    await expectListAt(listPath(computeHost, "?limit=0"), []);
   });
 
   it("marker is the vmove's integer id", async () => {
-    await expectList(`?limit=2&marker=${v[3]?.id}`, pick(2, 1));
-    await expectList(`?marker=${v[1]?.id}`, []);
+    await expectListAt(listPath(computeHost, `?limit=2&marker=${v[3]?.id}`), pick(2, 1));
+    await expectListAt(listPath(computeHost, `?marker=${v[1]?.id}`), []);
   });
 
   it("a marker from another notification's vmoves is found (the whole table is searched)", async () => {
     // foreign is the newest vmove of all, so every vmove of computeHost follows it.
-    await expectList(`?marker=${foreign.id}`, pick(4, 3, 2, 1));
+    await expectListAt(listPath(computeHost, `?marker=${foreign.id}`), pick(4, 3, 2, 1));
   });
 
   it.each([
@@ -302,19 +287,22 @@ describe("list", () => {
   });
 
   it("sort_key=instance_name&sort_dir=asc", async () => {
-    await expectList("?sort_key=instance_name&sort_dir=asc", pick(2, 1, 4, 3));
+    await expectListAt(listPath(computeHost, "?sort_key=instance_name&sort_dir=asc"), pick(2, 1, 4, 3));
   });
 
   it("sort_key=start_time&sort_dir=asc puts vmoves not started first", async () => {
-    await expectList("?sort_key=start_time&sort_dir=asc", pick(4, 1, 2, 3));
+    await expectListAt(listPath(computeHost, "?sort_key=start_time&sort_dir=asc"), pick(4, 1, 2, 3));
   });
 
   it("sort_key=end_time (desc) puts vmoves not ended last", async () => {
-    await expectList("?sort_key=end_time", pick(2, 1, 4, 3));
+    await expectListAt(listPath(computeHost, "?sort_key=end_time"), pick(2, 1, 4, 3));
   });
 
   it("a marker pages through a sorted list", async () => {
-    await expectList(`?sort_key=instance_name&sort_dir=asc&limit=2&marker=${v[1]?.id}`, pick(4, 3));
+    await expectListAt(
+      listPath(computeHost, `?sort_key=instance_name&sort_dir=asc&limit=2&marker=${v[1]?.id}`),
+      pick(4, 3),
+    );
   });
 
   it.each(["bogus", "notification", "hostname"])("sort_key=%s is a 400 InvalidSortKey", async (key) => {
