@@ -25,7 +25,7 @@ export default defineConfig(async () => {
           },
           // Every fetch the Worker makes (Nova, Keystone) goes to a fake
           // OpenStack Worker; tests ask it what it saw through FAKE_OPENSTACK.
-          // Its Nova at nova.test is the stateful stand-in, which tests set
+          // Its Nova at compute.test is the stateful stand-in, which tests set
           // up and read through NOVA_STAND_IN.
           workers: [
             {

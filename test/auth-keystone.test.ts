@@ -6,12 +6,15 @@ import {
   fakeCalls,
   fault,
   faultHeaders,
+  holdRecoveries,
   KEYSTONE_SETTINGS,
   sql,
   successHeaders,
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // D8, AUTH_STRATEGY=keystone: X-Auth-Token is validated against Keystone
 // (the fake in test/fakes/openstack.mjs), as keystonemiddleware's auth_token

@@ -7,12 +7,15 @@ import {
   fakeCalls,
   fault,
   get,
+  holdRecoveries,
   KEYSTONE_SETTINGS,
   post,
   successHeaders,
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // D8, AUTH_STRATEGY=noauth2 (the Worker's configuration in the tests, as
 // wrangler.toml sets it): upstream master's noauth2. Nothing is validated,

@@ -4,6 +4,7 @@ import {
   type CallOptions,
   fault,
   faultHeaders,
+  holdRecoveries,
   KEYSTONE_SETTINGS,
   mustAnswer,
   sql,
@@ -11,6 +12,8 @@ import {
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // D9 and spec §10.2: every policy an endpoint enforces, checked with real
 // (fake) Keystone tokens. Upstream's defaults make everything admin-only; a

@@ -7,7 +7,14 @@ import { appWith, fault, ORIGIN, sql, unique } from "./helpers";
 // configuration error instead of serving the API open. The public
 // documents stay up.
 
-const unconfigured = appWith({ AUTH_STRATEGY: "keystone", KEYSTONE_URL: "" });
+/** No Keystone identity at all (the tests' Worker has one, for the engine). */
+const NO_IDENTITY = {
+  KEYSTONE_URL: "",
+  KEYSTONE_SERVICE_USER: "",
+  KEYSTONE_SERVICE_PASSWORD: "",
+  KEYSTONE_SERVICE_PROJECT: "",
+};
+const unconfigured = appWith({ AUTH_STRATEGY: "keystone", ...NO_IDENTITY });
 const NEEDS =
   "masakari-edge configuration: AUTH_STRATEGY=keystone needs KEYSTONE_URL and the Worker's own identity: KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT";
 
@@ -38,6 +45,7 @@ describe("keystone without the Worker's identity", () => {
   it("half a service user names what is missing", async () => {
     const app = appWith({
       AUTH_STRATEGY: "keystone",
+      ...NO_IDENTITY,
       KEYSTONE_URL: "http://keystone.test",
       KEYSTONE_SERVICE_USER: "u",
     });

@@ -10,6 +10,7 @@ import {
   type Exchange,
   expectFault,
   get,
+  holdRecoveries,
   post,
   put,
   seedNotification,
@@ -19,6 +20,8 @@ import {
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // Every /v1 request runs its queries in one D1 session (Sessions API); the
 // x-d1-bookmark header (ours, not upstream's) carries the session's bookmark

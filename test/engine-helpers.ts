@@ -8,7 +8,7 @@ import { createHost, createSegment, post, sql, unique } from "./helpers";
 
 /** A call of the stand-in's control API. */
 export async function novaControl(method: string, path: string, body?: unknown) {
-  const response = await env.NOVA_STAND_IN.fetch(`http://nova.test/_control/${path}`, {
+  const response = await env.NOVA_STAND_IN.fetch(`http://compute.test/_control/${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),

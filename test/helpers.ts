@@ -1,5 +1,6 @@
+import { introspectWorkflow } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 
@@ -375,4 +376,26 @@ export function storedHostRow(host: Json) {
     failover_segment_id: host.failover_segment_id,
     on_maintenance: host.on_maintenance ? 1 : 0,
   };
+}
+
+/**
+ * For the suites of the API itself: every run of the recovery engine
+ * started in the file ends at once, as a run does that finds the
+ * notification no longer its to claim (its segment check and its claim
+ * mocked), so notifications stay as the API stored them, `new`, as
+ * upstream's API tests leave the engine out. The engine's own suites
+ * (test/engine-*) do not hold it.
+ */
+export function holdRecoveries(): void {
+  let held: Awaited<ReturnType<typeof introspectWorkflow>> | undefined;
+  beforeAll(async () => {
+    held = await introspectWorkflow(env.RECOVERY);
+    await held.modifyAll(async (m) => {
+      await m.mockStepResult({ name: "segment enabled" }, false);
+      await m.mockStepResult({ name: "claim 1" }, "not-claimable");
+    });
+  });
+  afterAll(async () => {
+    await held?.dispose();
+  });
 }

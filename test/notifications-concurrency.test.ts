@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createHost, createSegment, duplicateNotification, fault, post, sql } from "./helpers";
+import { createHost, createSegment, duplicateNotification, fault, holdRecoveries, post, sql } from "./helpers";
+
+holdRecoveries();
 
 // D12: duplicate detection and the insert are one D1 statement, so identical
 // notifications sent at the same moment cannot both pass the check (upstream

@@ -10,6 +10,7 @@ import {
   fault,
   faultHeaders,
   get,
+  holdRecoveries,
   mustAnswer,
   NOTIFICATION_KEYS,
   post,
@@ -22,6 +23,8 @@ import {
   UUID4,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // POST /v1/notifications and GET /v1/notifications/{id}: exchanges #162-#199
 // and the engine-stub appendix, with upstream

@@ -5,11 +5,14 @@ import {
   duplicateNotification,
   type Exchange,
   expectFault,
+  holdRecoveries,
   mustAnswer,
   post,
   sql,
   unique,
 } from "./helpers";
+
+holdRecoveries();
 
 // Duplicate detection (spec §6.2 step 4, upstream master): a notification is
 // refused with 409 when a live notification of the same type from the same

@@ -7,6 +7,7 @@ import {
   expectFault,
   fault,
   get,
+  holdRecoveries,
   hostDeleteInUse,
   hostNotUnder,
   hostUpdateInUse,
@@ -23,6 +24,8 @@ import {
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // "In use by notifications" end to end (spec §4.3, §5.3; exchanges
 // #200-#223): a live notification with status new, running or error from any

@@ -5,6 +5,7 @@ import {
   expectFaultAt,
   expectListAt,
   get,
+  holdRecoveries,
   mustAnswer,
   NOTIFICATION_COLUMNS,
   NOTIFICATION_KEYS,
@@ -12,6 +13,8 @@ import {
   sql,
   UNKNOWN_UUID,
 } from "./helpers";
+
+holdRecoveries();
 
 // GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
 // agreement with GET /v1/notifications/{id}. Every row of this file's

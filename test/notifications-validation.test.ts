@@ -5,6 +5,7 @@ import {
   expectFault,
   fault,
   faultHeaders,
+  holdRecoveries,
   mustAnswer,
   post,
   row,
@@ -13,6 +14,8 @@ import {
   unique,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // Every rule of a notification body (spec §6.2, §9.3): the create schema
 // (type, hostname, generated_time, generic payload), then the payload schema

@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { failoverSegments, hosts, notifications, vmoves } from "../src/db/schema";
-import { type CallOptions, call, type Exchange, NOVA_URL, sql } from "./helpers";
+import { type CallOptions, call, type Exchange, holdRecoveries, NOVA_URL, sql } from "./helpers";
+
+holdRecoveries();
 
 // The query plans of the request paths (src/db/schema.ts explains the
 // indexes, src/db/paging.ts the keyset pages). The app runs on a D1 binding

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { call, createSegment, post, UNKNOWN_UUID } from "./helpers";
+import { call, createSegment, holdRecoveries, post, UNKNOWN_UUID } from "./helpers";
+
+holdRecoveries();
 
 // Nothing a client sends is a 500: odd paths, queries, headers and bodies
 // get a 4xx (or their normal answer).

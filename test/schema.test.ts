@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, NOTIFICATION_COLUMNS, sql } from "./helpers";
+import { call, holdRecoveries, NOTIFICATION_COLUMNS, sql } from "./helpers";
+
+holdRecoveries();
 
 // D11: upstream's table and column names (spec §11), so rows can be moved
 // from an existing Masakari database.

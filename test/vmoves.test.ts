@@ -9,6 +9,7 @@ import {
   fault,
   faultHeaders,
   get,
+  holdRecoveries,
   mustAnswer,
   post,
   put,
@@ -17,6 +18,8 @@ import {
   UNKNOWN_UUID,
   v1Headers,
 } from "./helpers";
+
+holdRecoveries();
 
 // VM moves (spec §7; upstream master only, not gated by microversion). An
 // engine writes them; here they are inserted by SQL for notifications made

@@ -4,7 +4,7 @@
 // cannot disturb each other; it counts the calls it gets per token so tests
 // can ask how often it was called.
 //
-// Nova at nova.test: the stateful stand-in (./nova.mjs) the recovery engine
+// Nova at compute.test: the stateful stand-in (./nova.mjs) the recovery engine
 // works against, named in the Worker's Keystone catalog.
 // Nova (any other host but keystone.test), GET .../os-services?binary=nova-compute&host=NAME:
 //   a nova-compute service exists for every NAME except those starting with
@@ -15,7 +15,7 @@
 //   "masakari-<anything>", so a test can count its own logins) with password
 //   "masakari-secret" on project "service", or application credential
 //   "appcred-id" / "appcred-secret"; issues a service token "svc-N" whose
-//   catalog names compute at http://nova.test/v2.1.
+//   catalog names compute at http://compute.test/v2.1.
 //   GET /v3/auth/tokens: X-Auth-Token must be a service token it issued
 //   (else 401). The subject token's prefix says who it is:
 //     admin-*    user u-admin,  project aaaa...(32), roles admin, member, reader
@@ -48,7 +48,7 @@ const CATALOG = [
   {
     type: "compute",
     name: "nova",
-    endpoints: [{ interface: "public", region_id: "RegionOne", region: "RegionOne", url: "http://nova.test/v2.1" }],
+    endpoints: [{ interface: "public", region_id: "RegionOne", region: "RegionOne", url: "http://compute.test/v2.1" }],
   },
 ];
 
@@ -144,7 +144,7 @@ async function nova(request, url) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.hostname === "nova.test") return env.NOVA.fetch(request);
+    if (url.hostname === "compute.test") return env.NOVA.fetch(request);
     if (url.hostname === "control.test") {
       if (url.pathname === "/calls") return json(200, { calls: calls.get(url.searchParams.get("key")) ?? 0 });
       return json(404, {});
