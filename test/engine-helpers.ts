@@ -1,6 +1,7 @@
+import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createHost, createSegment, post, sql, unique } from "./helpers";
+import { createHost, createSegment, get, post, sql, unique } from "./helpers";
 
 // The recovery engine's tests: a cluster in the Nova stand-in
 // (test/fakes/nova.mjs) and in Masakari, notifications posted through the
@@ -120,4 +121,104 @@ export async function statusOf(uuid: string): Promise<string | undefined> {
 export function withoutTimestamps(details: unknown): unknown {
   expect(JSON.stringify(details)).not.toContain('"timestamp":null');
   return JSON.parse(JSON.stringify(details), (key, value) => (key === "timestamp" ? "<timestamp>" : value));
+}
+
+type Modifier = Parameters<Parameters<Awaited<ReturnType<typeof introspectWorkflow>>["modifyAll"]>[0]>[0];
+
+/**
+ * Posts `body` through the API and waits for the engine's runs it starts
+ * (one, or `runs`) to complete, sleeps skipped; the notification's uuid.
+ */
+export async function recover(
+  body: unknown,
+  options: { modify?: (m: Modifier) => Promise<void>; status?: "complete" | "errored" } = {},
+): Promise<string> {
+  await using workflows = await introspectWorkflow(env.RECOVERY);
+  await workflows.modifyAll(async (m) => {
+    await m.disableSleeps();
+    await options.modify?.(m);
+  });
+  const notification = await notify(body);
+  for (const instance of await instancesOf(workflows, 1)) await instance.waitForStatus(options.status ?? "complete");
+  return notification.notification_uuid;
+}
+
+/** The instances an introspector has seen, once there are `count` of them (they start after the 202). */
+export async function instancesOf(workflows: Awaited<ReturnType<typeof introspectWorkflow>>, count: number) {
+  for (let i = 0; i < 200; i++) {
+    const instances = await workflows.get();
+    if (instances.length >= count) return instances;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`fewer than ${count} Workflow instances started`);
+}
+
+/** A notification as GET shows it at `version`. */
+export async function shown(uuid: string, version = "1.3") {
+  const res = await get(`/v1/notifications/${uuid}`, { version });
+  if (res.status !== 200) throw new Error(`notification show answered ${res.status}: ${res.text}`);
+  return res.json.notification;
+}
+
+/** A notification's VM moves (microversion 1.3), oldest first. */
+export async function vmovesOf(uuid: string) {
+  const res = await get(`/v1/notifications/${uuid}/vmoves?sort_key=id&sort_dir=asc`, { version: "1.3" });
+  if (res.status !== 200) throw new Error(`vmoves answered ${res.status}: ${res.text}`);
+  return res.json.vmoves;
+}
+
+/** Masakari's view of the segment's hosts: name → {on_maintenance, reserved}. */
+export async function hostFlags(cluster: Cluster) {
+  const rows = await sql<{ name: string; on_maintenance: number; reserved: number }>(
+    "SELECT name, on_maintenance, reserved FROM hosts WHERE failover_segment_id = ? AND deleted = 0 ORDER BY name",
+    cluster.segment.uuid,
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, { on_maintenance: !!r.on_maintenance, reserved: !!r.reserved }]));
+}
+
+/** The stand-in's servers and services of the cluster, as the traces' `after` shows them. */
+export async function novaState(cluster: Cluster) {
+  const servers: Record<string, unknown> = {};
+  for (const [name, id] of Object.entries(cluster.servers)) {
+    const [server] = (await novaControl("GET", `state?server=${id}`)).servers;
+    servers[name] = {
+      host: server["OS-EXT-SRV-ATTR:host"],
+      vm_state: server["OS-EXT-STS:vm_state"],
+      task_state: server["OS-EXT-STS:task_state"],
+      locked: server.locked,
+    };
+  }
+  const services: Record<string, unknown> = {};
+  for (const host of [cluster.failed, cluster.healthy, cluster.reserved]) {
+    const [service] = (await novaControl("GET", `state?host=${host}`)).services;
+    services[host] = { status: service.status, disabled_reason: service.disabled_reason };
+  }
+  return { servers, services };
+}
+
+/**
+ * A trace's text with its host names and server ids replaced by the
+ * cluster's (the traces ran on compute-1..3, or on hosts named <x>-c1..3).
+ */
+export function translate<T>(
+  value: T,
+  trace: { setup: { failed_host: string; servers: Record<string, string>; nova_hosts: string[] } },
+  cluster: Cluster,
+): T {
+  let text = JSON.stringify(value);
+  const [failed, healthy, reserved] = trace.setup.nova_hosts;
+  const names: [string | undefined, string][] = [
+    [failed, cluster.failed],
+    [healthy, cluster.healthy],
+    [reserved, cluster.reserved],
+  ];
+  const literal = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  for (const [from, to] of names) {
+    if (from) text = text.replace(new RegExp(`(?<![\\w.-])${literal(from)}(?![\\w.-])`, "g"), to);
+  }
+  for (const [name, id] of Object.entries(trace.setup.servers)) {
+    const ours = cluster.servers[name];
+    if (ours) text = text.replaceAll(id, ours);
+  }
+  return JSON.parse(text);
 }
