@@ -289,6 +289,8 @@ interface Started {
   readonly stop: boolean;
   /** The evacuation's end when known at once. */
   readonly outcome: "done" | "failed" | "polling";
+  /** When the evacuation was first confirmed (its first probe), ms. */
+  readonly at?: number;
   readonly failure?: string;
 }
 
@@ -344,7 +346,7 @@ async function evacuateInstance(
       await updateVmove(db, move.uuid, { status: "ongoing", start_time: nowSeconds() });
       await nova.action(id, { evacuate: reservedHost === null ? {} : { host: reservedHost } });
       const outcome = confirmation(await nova.server(id), hostName, old);
-      return { locked, vm, old, stop, outcome: outcome ?? "polling" };
+      return { locked, vm, old, stop, outcome: outcome ?? "polling", at: Date.now() };
     } catch (error) {
       return { locked, vm, old: vm, stop: false, outcome: "failed", failure: errorText(error) };
     }
@@ -359,7 +361,7 @@ async function evacuateInstance(
       const polled = await poll(
         flow,
         `${EVACUATE} ${part} confirm`,
-        { interval: options.verifyInterval, timeout: options.waitPeriodAfterEvacuation },
+        { interval: options.verifyInterval, timeout: options.waitPeriodAfterEvacuation, since: started.at },
         async () => confirmation(await nova.server(id), hostName, started.old),
       );
       outcome = polled === "timeout" ? "failed" : polled;

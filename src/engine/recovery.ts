@@ -174,21 +174,22 @@ export class Flow {
  * seconds have passed (checked after each probe). Each probe is a step and
  * each wait a durable sleep; time is measured by the probes themselves, and
  * bounded by the number of probes that fit in `timeout`, so a run whose
- * sleeps are skipped (tests) still ends.
+ * sleeps are skipped (tests) still ends. `since`: the time (ms) of a first
+ * probe made before, in the step that started what is polled.
  */
 export async function poll<T>(
   flow: Flow,
   name: string,
-  options: { interval: number; timeout: number },
+  options: { interval: number; timeout: number; since?: number },
   probe: () => Promise<T | undefined>,
 ): Promise<T | "timeout"> {
   const maxProbes = Math.floor(options.timeout / Math.max(options.interval, 1)) + 1;
-  let started: number | undefined;
-  for (let i = 1; ; i++) {
+  let started = options.since;
+  for (let i = started === undefined ? 1 : 2; ; i++) {
+    if (i > 1) await flow.sleep(`${name} ${i - 1} wait`, options.interval);
     const { value, at } = await flow.check(`${name} ${i}`, async () => ({ value: await probe(), at: Date.now() }));
     if (value !== undefined) return value;
     started ??= at;
     if (i >= maxProbes || at - started >= options.timeout * 1000) return "timeout";
-    await flow.sleep(`${name} ${i} wait`, options.interval);
   }
 }

@@ -1,0 +1,302 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loadConfig, type RecoveryOptions } from "../src/config";
+import { database } from "../src/db/database";
+import { RecoveryError } from "../src/engine/errors";
+import { recoverHost } from "../src/engine/host-failure";
+import { recoverInstance } from "../src/engine/instance-failure";
+import type { Recovery } from "../src/engine/recovery";
+import { logFor } from "../src/log";
+import { Nova } from "../src/openstack/nova";
+import { recoveryWorkflowDetails } from "../src/resources/notifications/details";
+import { type Cluster, type ClusterServer, novaCalls, novaControl, traceCluster } from "./engine-helpers";
+import { type Json, sql } from "./helpers";
+
+// The flows as plain functions of a Recovery (database, Nova, options, a
+// Workflow step), run here with every step run at once and every sleep
+// skipped: the engine's options and Nova's answers, case by case
+// (masakari-engine.md §1.5, §3.1, §3.3).
+
+const DEFAULTS = loadConfig(env).recovery;
+
+/** A WorkflowStep that runs each step at once and skips sleeps. */
+const immediate = {
+  do: (_name: string, config: unknown, body?: () => unknown) => (typeof config === "function" ? config() : body?.()),
+  sleep: async () => {},
+} as unknown as Recovery["step"];
+
+function recovery(
+  overrides: {
+    hostFailure?: Partial<RecoveryOptions["hostFailure"]>;
+    instanceFailure?: Partial<RecoveryOptions["instanceFailure"]>;
+    waitPeriodAfterEvacuation?: number;
+  } = {},
+  timeoutMs = 10_000,
+): Recovery {
+  return {
+    notificationUuid: crypto.randomUUID(),
+    run: 1,
+    options: {
+      ...DEFAULTS,
+      waitPeriodAfterEvacuation: overrides.waitPeriodAfterEvacuation ?? DEFAULTS.waitPeriodAfterEvacuation,
+      hostFailure: { ...DEFAULTS.hostFailure, ...overrides.hostFailure },
+      instanceFailure: { ...DEFAULTS.instanceFailure, ...overrides.instanceFailure },
+    },
+    db: database(env.DB),
+    nova: new Nova({ endpoint: async () => "http://compute.test/v2.1", token: async () => null, timeoutMs }),
+    step: immediate,
+    log: logFor("test"),
+  };
+}
+
+/** Runs a host flow; the status it decides. */
+async function runHost(r: Recovery, cluster: Cluster, method = "auto", reserved: string[] = []): Promise<string> {
+  try {
+    await recoverHost(r, cluster.failed, cluster.segment.uuid, method as "auto", reserved);
+    return "finished";
+  } catch (error) {
+    if (!(error instanceof RecoveryError)) throw error;
+    return error.name;
+  }
+}
+
+const messages = async (r: Recovery, type = "COMPUTE_HOST"): Promise<[string, string, string[]][]> =>
+  (await recoveryWorkflowDetails(r.db, r.notificationUuid, type)).map((t) => [
+    t.name,
+    t.state,
+    t.progress_details.map((e) => e.message),
+  ]);
+
+async function server(id: string | undefined) {
+  const [found] = (await novaControl("GET", `state?server=${id}`)).servers;
+  return {
+    host: found["OS-EXT-SRV-ATTR:host"],
+    vm_state: found["OS-EXT-STS:vm_state"],
+    task_state: found["OS-EXT-STS:task_state"],
+    locked: found.locked,
+  };
+}
+
+const posts = async (id: string | undefined) =>
+  (await novaCalls({ server: id ?? "" })).filter((c) => c.method === "POST").map((c) => c.body);
+
+describe("[host_failure] options", () => {
+  it("evacuate_all_instances = False: only HA-enabled instances move", async () => {
+    const cluster = await traceCluster("auto");
+    const r = recovery({ hostFailure: { evacuateAllInstances: false } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    const [, prepare] = await messages(r);
+    expect(prepare?.[2]).toEqual([
+      "Preparing instances for evacuation",
+      `Total instances running on failed host '${cluster.failed}' is 3`,
+      "Total HA Enabled instances count: '2'",
+      `Instances to be evacuated are: '${cluster.servers["ha-stopped"]},${cluster.servers["ha-active"]}'`,
+    ]);
+    expect((await server(cluster.servers["non-ha"])).host).toBe(cluster.failed);
+    expect((await server(cluster.servers["ha-active"])).host).toBe(cluster.healthy);
+  });
+
+  it("ignore_instances_in_error_state = True: instances in error stay; an HA one is named", async () => {
+    const servers: ClusterServer[] = [
+      { name: "ha-error", vm_state: "error", metadata: { HA_Enabled: "True" } },
+      { name: "plain-error", vm_state: "error" },
+      { name: "ha-active", metadata: { HA_Enabled: "True" } },
+    ];
+    const cluster = await traceCluster("auto", servers);
+    const r = recovery({ hostFailure: { ignoreInstancesInErrorState: true } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    const [, prepare] = await messages(r);
+    expect(prepare?.[2]).toContain(
+      `Ignoring recovery of HA_Enabled instance '${cluster.servers["ha-error"]}' as it is in 'error' state.`,
+    );
+    expect(prepare?.[2]).toContain(`Instances to be evacuated are: '${cluster.servers["ha-active"]}'`);
+    expect((await server(cluster.servers["plain-error"])).host).toBe(cluster.failed);
+  });
+
+  it("ha_enabled_instance_metadata_key: another key marks HA, in any boolean spelling", async () => {
+    const servers: ClusterServer[] = [
+      { name: "ha", metadata: { masakari_ha: "on" } },
+      { name: "default-key", metadata: { HA_Enabled: "True" } },
+    ];
+    const cluster = await traceCluster("auto", servers);
+    const r = recovery({ hostFailure: { haEnabledInstanceMetadataKey: "masakari_ha", evacuateAllInstances: false } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect((await server(cluster.servers.ha)).host).toBe(cluster.healthy);
+    expect((await server(cluster.servers["default-key"])).host).toBe(cluster.failed);
+  });
+
+  it("service_disable_reason: the reason Nova is given", async () => {
+    const cluster = await traceCluster("auto", []);
+    await runHost(recovery({ hostFailure: { serviceDisableReason: "fenced by rack-4 PDU" } }), cluster);
+    const put = (await novaCalls({ host: cluster.failed })).find((c) => c.method === "PUT");
+    expect(put?.body).toEqual({ status: "disabled", disabled_reason: "fenced by rack-4 PDU" });
+  });
+
+  it("add_reserved_host_to_aggregate = True: the reserved host joins the failed host's aggregates", async () => {
+    const cluster = await traceCluster("reserved_host", [{ name: "vm" }]);
+    const zone = (await novaControl("POST", "aggregates", { name: `${cluster.zone}-agg`, hosts: [cluster.failed] }))
+      .name;
+    const already = (
+      await novaControl("POST", "aggregates", {
+        name: `${cluster.zone}-both`,
+        hosts: [cluster.failed, cluster.reserved],
+      })
+    ).name;
+    const r = recovery({ hostFailure: { addReservedHostToAggregate: true } });
+    expect(await runHost(r, cluster, "reserved_host", [cluster.reserved])).toBe("finished");
+    const [, , evacuate] = await messages(r);
+    expect(evacuate?.[2].slice(0, 5)).toEqual([
+      `Start evacuation of instances from failed host '${cluster.failed}', instance uuids are: '${cluster.servers.vm}'`,
+      `Enabling reserved host: '${cluster.reserved}'`,
+      `Add host ${cluster.reserved} to aggregate ${zone}`,
+      `Added host ${cluster.reserved} to aggregate ${zone}`,
+      `Add host ${cluster.reserved} to aggregate ${already}`,
+    ]);
+    expect(evacuate?.[2][5]).toBe(`Host '${cluster.reserved}' already has been added to aggregate '${already}'.`);
+  });
+
+  it("host_failure_recovery_threads = 1: one evacuation at a time, in master's order", async () => {
+    const cluster = await traceCluster("auto");
+    const r = recovery({ hostFailure: { recoveryThreads: 1 } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    const ids = ["non-ha", "ha-active", "ha-stopped"].map((n) => cluster.servers[n] ?? "");
+    const calls = (await novaCalls({ host: cluster.failed })).length;
+    const order: string[] = [];
+    for (const c of (await Promise.all(ids.map((id) => novaCalls({ server: id }))))
+      .flat()
+      .sort((a, b) => a.seq - b.seq)) {
+      const id = ids.find((i) => c.path.includes(i)) ?? "";
+      if (order.at(-1) !== id) order.push(id);
+    }
+    expect(calls).toBeGreaterThan(0);
+    expect(order).toEqual(ids);
+  });
+});
+
+describe("the per-instance procedure (§3.1, `_evacuate_and_confirm`)", () => {
+  it.each([
+    ["active", null, [{ lock: null }, { evacuate: {} }, { unlock: null }], "active"],
+    [
+      "active",
+      "rebooting",
+      [{ lock: null }, { "os-resetState": { state: "error" } }, { evacuate: {} }, { unlock: null }],
+      "active",
+    ],
+    ["stopped", null, [{ lock: null }, { evacuate: {} }, { unlock: null }], "stopped"],
+    [
+      "error",
+      null,
+      [
+        { lock: null },
+        { evacuate: {} },
+        { "os-stop": null },
+        { "os-resetState": { state: "error" } },
+        { unlock: null },
+      ],
+      "error",
+    ],
+    [
+      "stopped",
+      "powering-on",
+      [
+        { lock: null },
+        { "os-resetState": { state: "error" } },
+        { evacuate: {} },
+        { "os-stop": null },
+        { unlock: null },
+      ],
+      "stopped",
+    ],
+    [
+      "suspended",
+      null,
+      [
+        { lock: null },
+        { "os-resetState": { state: "error" } },
+        { evacuate: {} },
+        { "os-stop": null },
+        { unlock: null },
+      ],
+      "stopped",
+    ],
+  ])("vm_state %s, task_state %s: %j, ends %s on the healthy host", async (vmState, taskState, expected, end) => {
+    const cluster = await traceCluster("auto", [{ name: "vm", vm_state: vmState, task_state: taskState }]);
+    expect(await runHost(recovery(), cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual(expected);
+    expect(await server(cluster.servers.vm)).toEqual({
+      host: cluster.healthy,
+      vm_state: end,
+      task_state: null,
+      locked: false,
+    });
+  });
+
+  it("a server its owner locked is neither locked nor unlocked by the engine", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm", locked: true }]);
+    expect(await runHost(recovery(), cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([{ evacuate: {} }]);
+    expect((await server(cluster.servers.vm)).locked).toBe(true);
+  });
+
+  it("an evacuation that never completes: the move fails with 'Failed reason: timeout.', the flow is an error", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "evacuate", result: "stuck" });
+    const r = recovery({ waitPeriodAfterEvacuation: 5 });
+    expect(await runHost(r, cluster)).toBe("HostRecoveryFailureException");
+    const [move] = await sql<Json>(
+      "SELECT status, message FROM vmoves WHERE notification_uuid = ?",
+      r.notificationUuid,
+    );
+    expect(move).toEqual({ status: "failed", message: "Failed reason: timeout." });
+    // Confirmation polled at once, then every second for 5 seconds.
+    const gets = (await novaCalls({ server: cluster.servers.vm ?? "" })).filter((c) => c.method === "GET").length;
+    expect(gets).toBe(2 + 6);
+    expect(await posts(cluster.servers.vm)).toEqual([{ lock: null }, { evacuate: {} }, { unlock: null }]);
+  });
+});
+
+describe("Nova failing (§3.4)", () => {
+  it("a 500 to the service update: MasakariException, Disable REVERTED, nothing evacuated", async () => {
+    const cluster = await traceCluster("auto");
+    await novaControl("POST", "faults", { method: "PUT", path: "/os-services/", status: 500, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("MasakariException");
+    expect(await messages(r)).toEqual([
+      ["DisableComputeServiceTask", "REVERTED", [`Disabling compute service on host: '${cluster.failed}'`]],
+    ]);
+    expect(await posts(cluster.servers["ha-active"])).toEqual([]);
+  });
+
+  it("no answer to the server list within the timeout: MasakariException, both tasks REVERTED", async () => {
+    const cluster = await traceCluster("auto");
+    await novaControl("POST", "faults", {
+      path: `/servers/detail?all_tenants=True&host=${cluster.failed}`,
+      hang: true,
+      times: 1,
+    });
+    const r = recovery({}, 300);
+    expect(await runHost(r, cluster)).toBe("MasakariException");
+    expect((await messages(r)).map(([name, state]) => [name, state])).toEqual([
+      ["DisableComputeServiceTask", "REVERTED"],
+      ["PrepareHAEnabledInstancesTask", "REVERTED"],
+    ]);
+  });
+
+  it("a host with no nova-compute service: MasakariException (upstream's IndexError)", async () => {
+    const cluster = await traceCluster("auto", []);
+    const r = recovery();
+    const missing = { ...cluster, failed: `${cluster.failed}-gone` };
+    expect(await runHost(r, missing)).toBe("MasakariException");
+  });
+});
+
+describe("[instance_failure] process_all_instances", () => {
+  it("= True: a server without HA_Enabled is recovered too", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm", vm_state: "stopped" }]);
+    await novaControl("POST", "hosts", { name: cluster.failed, state: "up", zone: cluster.zone });
+    const r = recovery({ instanceFailure: { processAllInstances: true } });
+    await recoverInstance(r, cluster.servers.vm ?? "");
+    expect(await posts(cluster.servers.vm)).toEqual([{ "os-start": null }]);
+    expect((await server(cluster.servers.vm)).vm_state).toBe("active");
+  });
+});
