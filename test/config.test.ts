@@ -261,3 +261,90 @@ describe("keystone settings", () => {
     expect(loadError({ AUTH_STRATEGY: "noauth2", ...settings })).toContain(named);
   });
 });
+
+describe("the recovery engine's options (masakari-engine.md §1.5)", () => {
+  it("upstream's defaults", () => {
+    expect(loadConfig({}).recovery).toEqual({
+      waitPeriodAfterServiceUpdate: 180,
+      waitPeriodAfterEvacuation: 90,
+      verifyInterval: 1,
+      waitPeriodAfterPowerOff: 180,
+      waitPeriodAfterPowerOn: 60,
+      processUnfinishedNotificationsInterval: 120,
+      retryNotificationNewStatusInterval: 60,
+      checkExpiredNotificationsInterval: 600,
+      notificationsExpiredInterval: 86400,
+      hostFailure: {
+        recoveryThreads: 3,
+        evacuateAllInstances: true,
+        haEnabledInstanceMetadataKey: "HA_Enabled",
+        ignoreInstancesInErrorState: false,
+        addReservedHostToAggregate: false,
+        serviceDisableReason: "Masakari detected host failed.",
+      },
+      instanceFailure: { processAllInstances: false, haEnabledInstanceMetadataKey: "HA_Enabled" },
+      processFailure: { serviceDisableReason: "Masakari detected process failed." },
+      novaCatalog: { type: "compute", interface: "public", region: undefined },
+    });
+  });
+
+  it("every option under upstream's name, upper case, prefixed with its group", () => {
+    const recovery = loadConfig({
+      WAIT_PERIOD_AFTER_SERVICE_UPDATE: "0",
+      WAIT_PERIOD_AFTER_EVACUATION: "30",
+      VERIFY_INTERVAL: "2",
+      WAIT_PERIOD_AFTER_POWER_OFF: "31",
+      WAIT_PERIOD_AFTER_POWER_ON: "32",
+      PROCESS_UNFINISHED_NOTIFICATIONS_INTERVAL: "300",
+      RETRY_NOTIFICATION_NEW_STATUS_INTERVAL: "61",
+      CHECK_EXPIRED_NOTIFICATIONS_INTERVAL: "900",
+      NOTIFICATIONS_EXPIRED_INTERVAL: "3600",
+      HOST_FAILURE_RECOVERY_THREADS: "8",
+      HOST_FAILURE_EVACUATE_ALL_INSTANCES: "False",
+      HOST_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY: "ha",
+      HOST_FAILURE_IGNORE_INSTANCES_IN_ERROR_STATE: "yes",
+      HOST_FAILURE_ADD_RESERVED_HOST_TO_AGGREGATE: "1",
+      HOST_FAILURE_SERVICE_DISABLE_REASON: "host down",
+      INSTANCE_FAILURE_PROCESS_ALL_INSTANCES: "on",
+      INSTANCE_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY: "vm_ha",
+      PROCESS_FAILURE_SERVICE_DISABLE_REASON: "process down",
+      NOVA_CATALOG_ADMIN_INFO: "compute:nova:internalURL",
+      OS_REGION_NAME: "RegionTwo",
+    }).recovery;
+    expect(recovery).toEqual({
+      waitPeriodAfterServiceUpdate: 0,
+      waitPeriodAfterEvacuation: 30,
+      verifyInterval: 2,
+      waitPeriodAfterPowerOff: 31,
+      waitPeriodAfterPowerOn: 32,
+      processUnfinishedNotificationsInterval: 300,
+      retryNotificationNewStatusInterval: 61,
+      checkExpiredNotificationsInterval: 900,
+      notificationsExpiredInterval: 3600,
+      hostFailure: {
+        recoveryThreads: 8,
+        evacuateAllInstances: false,
+        haEnabledInstanceMetadataKey: "ha",
+        ignoreInstancesInErrorState: true,
+        addReservedHostToAggregate: true,
+        serviceDisableReason: "host down",
+      },
+      instanceFailure: { processAllInstances: true, haEnabledInstanceMetadataKey: "vm_ha" },
+      processFailure: { serviceDisableReason: "process down" },
+      novaCatalog: { type: "compute", interface: "internal", region: "RegionTwo" },
+    });
+  });
+
+  it.each([
+    ["WAIT_PERIOD_AFTER_EVACUATION", "soon"],
+    ["VERIFY_INTERVAL", "-1"],
+    ["HOST_FAILURE_RECOVERY_THREADS", "0"],
+    ["PROCESS_UNFINISHED_NOTIFICATIONS_INTERVAL", "0"],
+    ["NOTIFICATIONS_EXPIRED_INTERVAL", "1.5"],
+    ["HOST_FAILURE_EVACUATE_ALL_INSTANCES", "maybe"],
+    ["INSTANCE_FAILURE_PROCESS_ALL_INSTANCES", "2"],
+    ["NOVA_CATALOG_ADMIN_INFO", "compute"],
+  ])("%s=%j stops the Worker at start, naming it", (setting, value) => {
+    expect(loadError({ [setting]: value })).toContain(setting);
+  });
+});

@@ -300,3 +300,44 @@ describe("[instance_failure] process_all_instances", () => {
     expect((await server(cluster.servers.vm)).vm_state).toBe("active");
   });
 });
+
+describe("D19: a step run again replaces what it wrote", () => {
+  /**
+   * A WorkflowStep that runs the Disable and Prepare steps twice, as
+   * Workflows may (at least once), keeping the second result. (Those two
+   * are safe to repeat against Nova; an evacuate is not, upstream retries
+   * no Nova call.)
+   */
+  const twice = {
+    do: async (name: string, config: unknown, body?: () => unknown) => {
+      const run = (typeof config === "function" ? config : body) as () => unknown;
+      if (/Disable|Prepare/.test(name)) await run();
+      return run();
+    },
+    sleep: async () => {},
+  } as unknown as Recovery["step"];
+
+  it("progress messages, task states and VM moves of a repeated step appear once", async () => {
+    const cluster = await traceCluster("auto");
+    const r = { ...recovery(), step: twice };
+    expect(await runHost(r, cluster)).toBe("finished");
+    const counts = await sql<Json>(
+      "SELECT task, count(*) AS n FROM recovery_progress WHERE notification_uuid = ? GROUP BY task ORDER BY task",
+      r.notificationUuid,
+    );
+    expect(counts).toEqual([
+      { task: "DisableComputeServiceTask", n: 2 },
+      { task: "EvacuateInstancesTask", n: 6 },
+      { task: "PrepareHAEnabledInstancesTask", n: 6 },
+    ]);
+    expect(
+      await sql("SELECT count(*) AS n FROM recovery_tasks WHERE notification_uuid = ?", r.notificationUuid),
+    ).toEqual([{ n: 3 }]);
+    expect(
+      await sql(
+        "SELECT status, count(*) AS n FROM vmoves WHERE notification_uuid = ? GROUP BY status",
+        r.notificationUuid,
+      ),
+    ).toEqual([{ status: "succeeded", n: 3 }]);
+  });
+});
