@@ -28,8 +28,10 @@ holdRecoveries();
 
 // POST /v1/notifications and GET /v1/notifications/{id}: exchanges #162-#199
 // and the engine-stub appendix, with upstream
-// master's fields (failover_segment_uuid, message; spec §13) and D13
-// (recovery_workflow_details is [] at >= 1.1 until an engine exists).
+// master's fields (failover_segment_uuid, message; spec §13). The engine is
+// held (holdRecoveries), so a notification shows recovery_workflow_details
+// [] at >= 1.1: no flow has run (the engine's details are pinned in
+// test/engine-*.test.ts).
 
 const KEYS_WITH_DETAILS = [
   ...NOTIFICATION_KEYS.slice(0, 7),
@@ -562,7 +564,7 @@ describe("show (#194-#197, engine-stub appendix)", () => {
     ["1.3", "1.3"],
     ["latest", "1.3"],
   ])(
-    "#195 D13: show at %s answers recovery_workflow_details [] right after status (upstream without an engine: 500)",
+    "#195 D13: show at %s answers recovery_workflow_details right after status, [] before any flow ran (the reference without an engine: 500)",
     async (version, answered) => {
       const res = await get(`/v1/notifications/${notification.notification_uuid}`, { version });
       expect({ status: res.status, headers: v1Headers(res), body: res.json }).toEqual({

@@ -66,7 +66,7 @@ beforeAll(async () => {
   n[7] = await notify(hostA2.name, "PROCESS", "2025-12-31T23:59:59.5Z", { process_name: "sshd", event: "STOPPED" });
   deleted = await notify(hostB1.name, "PROCESS", "2026-01-01T10:00:00Z", { process_name: "gone", event: "STOPPED" });
 
-  // What an engine would have done since (there is none: D13).
+  // What the engine could have done since (it is held in this file).
   const change = async (i: number, set: { status?: string; message?: string; updated_at?: string }) => {
     for (const [column, value] of Object.entries(set)) {
       await sql(`UPDATE notifications SET ${column} = ? WHERE notification_uuid = ?`, value, n[i]?.notification_uuid);
@@ -115,7 +115,7 @@ describe("list (#179, #180)", () => {
     }
   });
 
-  it("show keeps the list item's values and adds recovery_workflow_details [] at 1.1 (D13)", async () => {
+  it("show keeps the list item's values and adds recovery_workflow_details, [] before any flow ran, at 1.1 (D13)", async () => {
     const shown = await get(`/v1/notifications/${n[6]?.notification_uuid}`, { version: "1.1" });
     expect(shown.json).toEqual({ notification: { ...n[6], recovery_workflow_details: [] } });
   });
