@@ -1,9 +1,4 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  introspectWorkflow,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createScheduledController, introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
