@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# npm run test:engine   (= scripts/with-node.sh e2e/engine/run.sh)
+#
+# The recovery engine end to end, outside Vitest: the Nova stand-in
+# (test/fakes/nova-server.mjs) on loopback, this Worker under `wrangler dev`
+# on a fresh local D1 with short engine waits (worker.sh), and
+# test_engine.py posting notifications through openstacksdk as
+# masakari-monitors does, then checking each recovery against
+# ../shared/reference/engine-traces. The last test kills `wrangler dev`
+# mid-recovery and restarts it. Installs python3-openstacksdk when missing;
+# stops everything it started, whatever happens; exits non-zero on any
+# failure. See e2e/engine/README.md.
+#
+# environment:
+#   ENGINE_WORKER_PORT     (18860)  wrangler dev
+#   ENGINE_INSPECTOR_PORT  (18861)  wrangler dev's devtools inspector
+#   ENGINE_NOVA_PORT       (18862)  the Nova stand-in
+#   ENGINE_SCENARIOS       scenario names to run (e.g. "auto restart"); default all
+# Output and logs: .conformance/engine/ (git-ignored).
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+PY=/usr/bin/python3            # Debian's python: a pyenv python3 on PATH lacks openstacksdk
+
+# wrangler needs Node >= 22 (package.json: >= 24); go through scripts/with-node.sh when run directly
+if [ -z "${ENGINE_WITH_NODE:-}" ] &&
+   ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
+  export ENGINE_WITH_NODE=1
+  exec "$ROOT/scripts/with-node.sh" "$0" "$@"
+fi
+
+export ENGINE_WORKER_PORT="${ENGINE_WORKER_PORT:-18860}"
+export ENGINE_INSPECTOR_PORT="${ENGINE_INSPECTOR_PORT:-18861}"
+export ENGINE_NOVA_PORT="${ENGINE_NOVA_PORT:-18862}"
+export ENGINE_WORK="$ROOT/.conformance/engine"
+export ENGINE_STATE="$ENGINE_WORK/state"
+
+log() { echo "test:engine: $*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- 1. openstacksdk from Debian, when missing ---------------------------------------------
+install_sdk() {
+  local p=python3-openstacksdk rc policy=0 sudo=()
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && return 0
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  log "installing $p"
+  # no service starts from maintainer scripts while we install (only if no policy exists)
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null &&
+      "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d && policy=1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$p" >&2
+  rc=$?
+  if [ "$rc" != 0 ]; then
+    log "apt-get install failed ($rc); running apt-get update and trying again"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$p" >&2
+    rc=$?
+  fi
+  [ "$policy" = 1 ] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || { log "could not install $p"; exit 1; }
+}
+
+# --- 2. what we start, and stopping it ---------------------------------------------------------
+NOVA_PID=""
+
+cleanup() {
+  "$HERE/worker.sh" stop
+  if [ -n "$NOVA_PID" ]; then
+    kill -TERM -- "-$NOVA_PID" 2>/dev/null
+    for _ in $(seq 1 30); do kill -0 -- "-$NOVA_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$NOVA_PID" 2>/dev/null
+    wait "$NOVA_PID" 2>/dev/null
+    NOVA_PID=""
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() {  # PORT
+  if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)) == 0)"; then
+    return 0
+  fi
+  log "port $1 is already in use; set ENGINE_*_PORT"
+  return 1
+}
+
+# --- 3. main ------------------------------------------------------------------------------------
+TOTAL_START="$(now)"
+install_sdk
+for port in "$ENGINE_WORKER_PORT" "$ENGINE_INSPECTOR_PORT" "$ENGINE_NOVA_PORT"; do
+  port_free "$port" || exit 1
+done
+mkdir -p "$ENGINE_WORK"
+rm -rf "$ENGINE_STATE" "$ENGINE_WORK"/*.log "$ENGINE_WORK/worker.pid"
+
+log "Nova stand-in on 127.0.0.1:$ENGINE_NOVA_PORT"
+(cd "$ROOT" && exec setsid node test/fakes/nova-server.mjs "$ENGINE_NOVA_PORT") >"$ENGINE_WORK/nova.log" 2>&1 </dev/null &
+NOVA_PID=$!
+
+log "applying migrations to a fresh local D1 in ${ENGINE_STATE#"$ROOT"/}"
+if ! (cd "$ROOT" && CI=1 node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to "$ENGINE_STATE") \
+     >"$ENGINE_WORK/migrations.log" 2>&1; then
+  cat "$ENGINE_WORK/migrations.log" >&2
+  log "FAIL: migrations"
+  exit 1
+fi
+grep -q "listening" "$ENGINE_WORK/nova.log" || sleep 1
+grep -q "listening" "$ENGINE_WORK/nova.log" || { cat "$ENGINE_WORK/nova.log" >&2; log "FAIL: the Nova stand-in did not start"; exit 1; }
+
+start="$(now)"
+log "wrangler dev on 127.0.0.1:$ENGINE_WORKER_PORT"
+"$HERE/worker.sh" start || { log "FAIL: wrangler dev did not come up"; exit 1; }
+log "up after $(elapsed "$start") s; running e2e/engine/test_engine.py"
+
+# shellcheck disable=SC2086
+ENGINE_ENDPOINT="http://127.0.0.1:$ENGINE_WORKER_PORT" ENGINE_NOVA="http://127.0.0.1:$ENGINE_NOVA_PORT" \
+  "$PY" -u "$HERE/test_engine.py" ${ENGINE_SCENARIOS:-} 2>&1 | tee "$ENGINE_WORK/test.log"
+rc="${PIPESTATUS[0]}"
+
+echo "test:engine: $([ "$rc" = 0 ] && echo PASS || echo FAIL) in $(elapsed "$TOTAL_START") s; logs: .conformance/engine/{test,wrangler,nova}.log"
+exit "$rc"
