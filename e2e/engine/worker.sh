@@ -20,7 +20,11 @@ wlog="$ENGINE_WORK/wrangler.log"
 alive() { [ -n "$1" ] && kill -0 -- "-$1" 2>/dev/null; }
 current() { cat "$pidfile" 2>/dev/null; }
 
-answers() {  # URL: 0 when it answers 200
+answers() {  # URL: 0 when it answers 200 (curl: cheaper than a python per try on a busy machine)
+  if command -v curl >/dev/null; then
+    curl -sf -o /dev/null --max-time 2 "$1"
+    return
+  fi
   /usr/bin/python3 - "$1" <<'EOF' >/dev/null 2>&1
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
@@ -48,10 +52,10 @@ start() {
      --var VERIFY_INTERVAL:1) >>"$wlog" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$pidfile"
-  for _ in $(seq 1 240); do
+  for _ in $(seq 1 600); do
     if answers "http://127.0.0.1:$ENGINE_WORKER_PORT/healthcheck"; then return 0; fi
     alive "$pid" || break
-    sleep 0.25
+    sleep 0.1
   done
   echo "worker.sh: wrangler dev did not come up; the end of ${wlog#"$root"/}:" >&2
   tail -30 "$wlog" >&2
