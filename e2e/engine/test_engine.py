@@ -71,7 +71,9 @@ def say(*args):
 # --- checks -------------------------------------------------------------------------------------
 
 class Mismatch(AssertionError):
-    pass
+    def __init__(self, message, short=None):
+        super().__init__(message)
+        self.short = short or message.splitlines()[0]
 
 
 def _text(value):
@@ -83,7 +85,9 @@ def check(label, actual, expected):
     if actual == expected:
         return
     diff = "\n".join(difflib.unified_diff(_text(expected), _text(actual), "expected", "actual", lineterm="", n=4))
-    raise Mismatch("%s differs:\n%s" % (label, diff))
+    compact = lambda v: json.dumps(v, default=str)  # noqa: E731
+    short = "%s: expected %s, got %s" % (label, compact(expected), compact(actual))
+    raise Mismatch("%s differs:\n%s" % (label, diff), short if len(short) <= 200 else "%s differs" % label)
 
 
 def require(label, condition, detail=""):
@@ -228,8 +232,8 @@ class Cluster:
 
         def translate(value):
             text = json.dumps(value)
-            for ours_from, ours_to in names:
-                text = re.sub(r"(?<![\w.-])%s(?![\w.-])" % re.escape(ours_from), ours_to, text)
+            for traced, ours in names:
+                text = re.sub(r"(?<![\w.-])%s(?![\w.-])" % re.escape(traced), ours, text)
             for name, traced_id in trace_servers.items():
                 if name in self.servers:
                     text = text.replace(traced_id, self.servers[name])
@@ -497,6 +501,33 @@ def gets_after_evacuate(call_list, server_id):
                 and c["seq"] > evacuate[0]])
 
 
+def kill_worker():
+    """SIGKILL to wrangler dev's process group (node, esbuild, workerd): a crash, nothing flushed.
+    worker.sh then waits for the group to be gone."""
+    with open(os.path.join(os.environ["ENGINE_WORK"], "worker.pid")) as f:
+        os.killpg(int(f.read().strip()), signal.SIGKILL)
+    killed = time.monotonic()
+    subprocess.run([WORKER_SH, "kill"], check=True)
+    return killed
+
+
+def run_cron():
+    """Runs the Cron Trigger once, retrying until the Worker answers. It nudges the live runs
+    (src/engine/periodic.ts); under wrangler dev it fires only when asked."""
+    url = ENDPOINT + "/cdn-cgi/local/scheduled?cron=*+*+*+*+*"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise Mismatch("the Cron Trigger could not be run: %s" % url)
+        time.sleep(0.25)
+
+
 def restart():
     trace = load_trace("host-failure-auto.json")
     servers = [dict(s, evacuate_polls=EVACUATE_POLLS) for s in TRACE_SERVERS]
@@ -524,12 +555,7 @@ def restart():
     t_evacuating = at()
     status = show(uuid_)["status"]
     require("the notification is running while its instances are evacuated", status == "running", status)
-    # SIGKILL to wrangler dev's process group (node, esbuild, workerd): a
-    # crash, nothing flushed. worker.sh then waits for the group to be gone.
-    with open(os.path.join(os.environ["ENGINE_WORK"], "worker.pid")) as f:
-        os.killpg(int(f.read().strip()), signal.SIGKILL)
-    t_killed = at()
-    subprocess.run([WORKER_SH, "kill"], check=True)
+    t_killed = round(kill_worker() - t0, 1)
     seq_killed = last_seq()
     rebuilding = {name: server_state(server_id)["OS-EXT-STS:task_state"] for name, server_id in ids.items()}
     check("the servers' task_state at the kill (evacuations in progress)", rebuilding,
@@ -541,32 +567,21 @@ def restart():
 
     subprocess.run([WORKER_SH, "start"], check=True)
     t_up = at()
-    quiet = calls(seq_killed)
-    status = show(uuid_, retry_for=10)["status"]
-    require("the notification is still running after the restart", status == "running", status)
-    say("  wrangler dev answering again at %ss; %d Nova call(s) since the kill; status %s"
-        % (t_up, len(quiet), status))
-
-    # The Cron Trigger nudges the live runs (periodic.ts); under wrangler dev it fires only when asked.
-    url = ENDPOINT + "/cdn-cgi/local/scheduled?cron=*+*+*+*+*"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise Mismatch("the Cron Trigger could not be run: %s" % url)
-        time.sleep(0.25)
+    # At once: the evacuations' 20 s run on while the Worker is down.
+    cron_wall = time.time()
+    run_cron()
     t_cron = at()
-    say("  cron triggered at %ss" % t_cron)
+    say("  wrangler dev answering again at %ss; cron triggered at %ss" % (t_up, t_cron))
 
     notification, timeline = wait_final(uuid_)
     t_final = at()
-    say("  %s at %ss (after the kill: %s)" % (notification["status"], t_final,
-                                             " -> ".join("%s@+%ss" % t for t in timeline)))
+    # Nothing resumes by itself under wrangler dev: no Nova call from the kill until the cron.
+    quiet = [c for c in calls(seq_killed)
+             if datetime.datetime.strptime(c["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                 tzinfo=datetime.timezone.utc).timestamp() < cron_wall]
+    say("  Nova calls between the kill and the cron: %d" % len(quiet))
+    say("  %s at %ss (polled from the cron on: %s)" % (notification["status"], t_final,
+                                                      " -> ".join("%s@+%ss" % t for t in timeline)))
 
     if notification["status"] != "finished":
         moves = [[m["instance_name"], m["status"], m["message"]] for m in vmoves(uuid_)]
@@ -588,6 +603,54 @@ def restart():
             "one disable, one lock/evacuate/unlock per server" % (t_evacuating, t_killed, t_up, t_cron, t_final))
 
 
+def restart_mid_step():
+    """wrangler dev killed while the step that locks and evacuates a server is in flight.
+
+    Workflows runs a step at least once: the interrupted step runs again
+    after the restart. The stand-in holds the evacuate call unanswered and
+    unapplied (a `hang` fault) until the killed Worker hangs up, so the
+    rerun's evacuation is the one that happens. Masakari locked the server,
+    so it must unlock it at the end (masakari-engine.md §3.1, per-instance
+    procedure step 10), whatever the restart (D17).
+    """
+    cluster = Cluster("midstep", "auto", [{"name": "ha-active", "metadata": {"HA_Enabled": "True"}}])
+    server_id = cluster.servers["ha-active"]
+    since = last_seq()
+    nova("POST", "faults", {"method": "POST", "action": "evacuate", "server": server_id, "hang": True, "times": 1})
+    t0 = time.monotonic()
+    at = lambda: round(time.monotonic() - t0, 1)  # noqa: E731
+    posted = host_down(cluster)
+    uuid_ = posted.notification_uuid
+    deadline = time.monotonic() + 60
+    while gets_after_evacuate(calls(since, server=server_id), server_id) is None:
+        if time.monotonic() > deadline:
+            raise Mismatch("no evacuate call within 60 s")
+        time.sleep(0.05)
+    status = show(uuid_)["status"]
+    require("the notification is running while the evacuate call is held", status == "running", status)
+    t_killed = round(kill_worker() - t0, 1)
+    before = {k: server_state(server_id)[k] for k in ("locked", "OS-EXT-STS:task_state", "OS-EXT-SRV-ATTR:host")}
+    say("  evacuate call held; wrangler dev killed at %ss; the server then: %s" % (t_killed, before))
+    subprocess.run([WORKER_SH, "start"], check=True)
+    run_cron()
+    t_cron = at()
+    notification, timeline = wait_final(uuid_)
+    done = [list(body)[0] for body in actions(calls(since), server_id)]
+    s = server_state(server_id)
+    say("  cron at %ss; %s at %ss; the server's actions %s; locked afterwards: %s"
+        % (t_cron, notification["status"], at(), done, s["locked"]))
+    check("final status", notification["status"], "finished")
+    check("the server afterwards", [s["OS-EXT-SRV-ATTR:host"], s["OS-EXT-STS:vm_state"], s["OS-EXT-STS:task_state"],
+                                    s["locked"]], [cluster.healthy, "active", None, False])
+    check("the server's actions end with one unlock (Masakari locked it)",
+          [done[-1:], done.count("unlock"), done.count("lock") >= 1], [["unlock"], 1, True])
+    check("task states", [(t["name"], t["state"]) for t in notification["recovery_workflow_details"]],
+          [("DisableComputeServiceTask", "SUCCESS"), ("PrepareHAEnabledInstancesTask", "SUCCESS"),
+           ("EvacuateInstancesTask", "SUCCESS")])
+    cluster.assert_not_in_use()
+    return "finished, the server on %s and unlocked" % cluster.healthy
+
+
 SCENARIOS = [
     ("auto", host_failure("auto", "auto", "host-failure-auto.json")),
     ("reserved_host", host_failure("reserved_host", "reserved_host", "host-failure-reserved_host.json")),
@@ -596,6 +659,7 @@ SCENARIOS = [
     ("process", process_failure),
     ("vm", vm_failure),
     ("restart", restart),
+    ("restart_mid_step", restart_mid_step),
 ]
 
 
@@ -617,11 +681,12 @@ def main(argv):
             say("   PASS %s" % outcome)
         except Exception as exc:  # noqa: BLE001 - every failure is reported, then the next scenario runs
             detail = str(exc) if isinstance(exc, Mismatch) else traceback.format_exc()
-            results.append((name, "FAIL", time.monotonic() - started, detail.splitlines()[0]))
+            short = exc.short if isinstance(exc, Mismatch) else "%s: %s" % (type(exc).__name__, exc)
+            results.append((name, "FAIL", time.monotonic() - started, short))
             say("   FAIL %s" % detail)
     print("\ntest:engine summary")
     for name, verdict, seconds, outcome in results:
-        print("  %-14s %s %5.1f s  %s" % (name, verdict, seconds, outcome))
+        print("  %-16s %s %5.1f s  %s" % (name, verdict, seconds, outcome))
     return 0 if results and all(r[1] == "PASS" for r in results) else 1
 
 
