@@ -48,6 +48,8 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // The Node-side suites (smoke/test) run under node --test.
+      include: ["test/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
     },
   };

@@ -8,23 +8,9 @@ import { noHead, requestIds, sizeLimit, withDatabase } from "./http/pipeline";
 import { checkContentType } from "./http/request";
 import { renderError, reply } from "./http/responses";
 import { router } from "./http/route";
-import { extensionRoutes } from "./resources/extensions/routes";
-import { hostRoutes } from "./resources/hosts/routes";
-import { notificationRoutes } from "./resources/notifications/routes";
-import { segmentRoutes } from "./resources/segments/routes";
+import { openApiDocument } from "./openapi/document";
+import { v1Routes } from "./resources";
 import { applicationUrl, choices, versionList } from "./resources/versions/documents";
-import { versionRoutes } from "./resources/versions/routes";
-import { vmoveRoutes } from "./resources/vmoves/routes";
-
-/** Every /v1 route, in the order they are matched. */
-export const v1Routes = [
-  ...versionRoutes,
-  ...extensionRoutes,
-  ...segmentRoutes,
-  ...hostRoutes,
-  ...notificationRoutes,
-  ...vmoveRoutes,
-];
 
 /**
  * The v1 pipeline (spec §1.1): request id, body size limit and
@@ -53,6 +39,9 @@ export function createApp(config: Config): Hono<AppEnv> {
 
   // oslo.middleware's healthcheck (upstream master).
   app.get("/healthcheck", (c) => c.text("OK", 200));
+
+  // The OpenAPI document, public like the versions document (ours).
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.route("/v1", v1(config));
 

@@ -145,7 +145,8 @@ export async function recover(
 
 /** The instances an introspector has seen, once there are `count` of them (they start after the 202). */
 export async function instancesOf(workflows: Awaited<ReturnType<typeof introspectWorkflow>>, count: number) {
-  for (let i = 0; i < 200; i++) {
+  // Under a loaded machine twenty starts can take seconds.
+  for (let i = 0; i < 1000; i++) {
     const instances = await workflows.get();
     if (instances.length >= count) return instances;
     await new Promise((resolve) => setTimeout(resolve, 10));

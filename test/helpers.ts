@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, expect } from "vitest";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
+import { checkAgainstDocument } from "./openapi-conformance";
 
 /** The origin every test request is sent to; links in bodies start with it. */
 export const ORIGIN = "http://masakari.test";
@@ -114,7 +115,8 @@ export async function call(
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   if (options.version !== undefined) headers.set("OpenStack-API-Version", `instance-ha ${options.version}`);
-  const response = await handler(new Request(`${ORIGIN}${path}`, { method, headers, body }));
+  const request = new Request(`${ORIGIN}${path}`, { method, headers, body });
+  const response = await handler(request.clone());
   const text = await response.text();
   let json: unknown;
   try {
@@ -122,7 +124,20 @@ export async function call(
   } catch {
     json = undefined;
   }
+  // Every exchange is what the OpenAPI document says (test/openapi-conformance.ts).
+  checkAgainstDocument({ method, url: request.url, status: response.status, json, body: sentJson(options), request });
   return { status: response.status, headers: response.headers, text, json };
+}
+
+/** The JSON a request sent, as the API decodes it; undefined when it sent none or not JSON. */
+function sentJson(options: CallOptions): unknown {
+  if (options.body !== undefined) return options.body;
+  if (typeof options.raw !== "string") return undefined;
+  try {
+    return JSON.parse(options.raw);
+  } catch {
+    return undefined;
+  }
 }
 
 export const get = (path: string, options?: CallOptions) => call("GET", path, options);

@@ -1,5 +1,6 @@
 import type { PageRefusal, PageRequest } from "../db/paging";
 import { badRequest, type Fault, messages } from "./faults";
+import type { QueryParam } from "./route";
 
 // The paging query parameters of every list (spec §3.3): `limit`, clamped to
 // the configured maximum, `page_size` (checked, then ignored, as upstream),
@@ -66,4 +67,36 @@ function pageFault(refused: PageRefusal): Fault {
 export function pageRows<T>(page: T[] | PageRefusal): T[] {
   if (Array.isArray(page)) return page;
   throw pageFault(page);
+}
+
+/**
+ * The query parameters of a list of `table`'s rows, for its
+ * documentation: paging and sorting (every column is a sort key), then
+ * `filters`.
+ */
+export function listQuery(columns: readonly string[], filters: readonly QueryParam[] = []): QueryParam[] {
+  return [
+    ...filters,
+    {
+      name: "limit",
+      schema: { type: "integer", minimum: 0 },
+      description: "The most items to answer; at most MAX_LIMIT (1000), which is also the default.",
+    },
+    { name: "marker", schema: { type: "integer" }, description: "The `id` of the last item of the previous page." },
+    {
+      name: "sort_key",
+      schema: { type: "string", enum: [...columns] },
+      description: "A column to sort by; repeatable. `created_at` then `id` always end the order.",
+    },
+    {
+      name: "sort_dir",
+      schema: { type: "string", enum: ["asc", "desc"] },
+      description: "The direction of each sort key, in order; repeatable; `desc` by default.",
+    },
+    {
+      name: "page_size",
+      schema: { type: "integer", minimum: 0 },
+      description: "Checked like limit and otherwise ignored, as upstream.",
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type * as z from "zod";
-import { firstError } from "../validation/json-schema";
+import { firstError, type JsonSchema } from "../validation/json-schema";
 import { authorize } from "./auth";
 import type { AppEnv } from "./context";
 import { Fault } from "./faults";
@@ -23,6 +23,27 @@ export type BodySchemas = Readonly<Record<string, z.ZodType>>;
 
 type BodyOf<B> = B extends BodySchemas ? z.output<B[keyof B]> : undefined;
 
+/** A query parameter of a route, for its documentation. */
+export interface QueryParam {
+  readonly name: string;
+  readonly schema: JsonSchema;
+  readonly description: string;
+}
+
+/** What a route's documentation says beyond what its declaration already does. */
+export interface RouteDocs {
+  readonly summary: string;
+  /** The resource it belongs to: segments, hosts, notifications, vmoves, extensions, versions. */
+  readonly tag: string;
+  /** Its success: status, and the body's schema (none for 204). */
+  readonly ok: { readonly status: number; readonly schema?: JsonSchema };
+  /** The faults it answers besides those of every /v1 route (http/faults.ts, openapi/document.ts). */
+  readonly faults?: readonly number[];
+  readonly query?: readonly QueryParam[];
+  /** More about it, e.g. what depends on the microversion. */
+  readonly description?: string;
+}
+
 export interface RouteSpec<B extends BodySchemas | undefined> {
   readonly method: Method;
   /** Hono's path under /v1, e.g. `/segments/:id`. */
@@ -30,6 +51,7 @@ export interface RouteSpec<B extends BodySchemas | undefined> {
   /** The policy rule the caller must pass; none for the version document. */
   readonly policy?: string;
   readonly body?: B;
+  readonly docs: RouteDocs;
   readonly handler: (c: Context<AppEnv>, body: BodyOf<B>) => Response | Promise<Response>;
 }
 
@@ -40,6 +62,7 @@ export interface Route {
   readonly body: BodySchemas | undefined;
   /** Set for the routes python-routes generates for an action the controller lacks (405). */
   readonly notAllowed: string | undefined;
+  readonly docs: RouteDocs | undefined;
   readonly handler: ((c: Context<AppEnv>, body: unknown) => Response | Promise<Response>) | undefined;
 }
 
@@ -51,6 +74,7 @@ export function route<const B extends BodySchemas | undefined = undefined>(spec:
     policy: spec.policy,
     body: spec.body,
     notAllowed: undefined,
+    docs: spec.docs,
     handler: spec.handler as Route["handler"],
   };
 }
@@ -61,7 +85,7 @@ export function route<const B extends BodySchemas | undefined = undefined>(spec:
  * Content-Type are checked, before the body is read.
  */
 export function refused(method: Method, path: string, action: string): Route {
-  return { method, path, policy: undefined, body: undefined, notAllowed: action, handler: undefined };
+  return { method, path, policy: undefined, body: undefined, notAllowed: action, docs: undefined, handler: undefined };
 }
 
 /**

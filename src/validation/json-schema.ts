@@ -12,6 +12,37 @@ import { repr, reprString, str } from "../python";
 
 type JsonType = "string" | "null" | "boolean" | "object" | "array" | "number";
 
+/** A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses it). */
+export type JsonSchema = { [keyword: string]: unknown };
+
+// Each primitive carries the JSON Schema keywords of upstream's own schema
+// for it (masakari/api/validation/parameter_types.py), so the API's OpenAPI
+// document is generated from the very schemas that validate requests.
+// Upstream's Python regexes are written here as ECMA-262 patterns with the
+// `u` flag (Unicode property classes), with Python's re.search `$` (which
+// also matches before one final newline) spelled out as `\n?$`.
+const jsonSchemas = new WeakMap<z.ZodType, JsonSchema>();
+
+function documented<T extends z.ZodType>(schema: T, json: JsonSchema): T {
+  jsonSchemas.set(schema, json);
+  return schema;
+}
+
+/** The JSON Schema a validation schema carries. */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const json = jsonSchemas.get(schema);
+  if (!json) throw new Error("a validation schema without its JSON Schema");
+  return json;
+}
+
+/** Python's `$` at the end of an anchored pattern: also before one final newline. */
+const pythonEnd = (source: string) => (source.endsWith("$") ? `${source.slice(0, -1)}\\n?$` : source);
+
+/** A character Masakari counts as printable (below), as a pattern class. */
+export const PRINTABLE = "[^\\p{C}\\p{Zl}\\p{Zp}\\u{10000}-\\u{10FFFF}]";
+/** Printable and not a space: the first and last character of a name. */
+const PRINTABLE_NOT_SPACE = "[^\\p{C}\\p{Z}\\u{10000}-\\u{10FFFF}]";
+
 const notOfType = (input: unknown, types: readonly JsonType[]) =>
   `${repr(input)} is not of type ${types.map((t) => `'${t}'`).join(", ")}`;
 
@@ -57,12 +88,32 @@ export interface Pattern {
   /** Upstream's regular expression, as its messages quote it. */
   readonly source: string;
   readonly test: (value: string) => boolean;
+  /** The same, as a JSON Schema (ECMA-262, `u` flag) pattern. */
+  readonly json: string;
 }
 
 /** A regex pattern with Python's re.search semantics (see above). */
 export function pattern(source: string, jsRegex: RegExp): Pattern {
-  return { source, test: (v) => jsRegex.test(withoutFinalNewline(v)) };
+  return { source, test: (v) => jsRegex.test(withoutFinalNewline(v)), json: pythonEnd(jsRegex.source) };
 }
+
+const FORMAT_TEXT: Record<Format, string> = {
+  name: "Upstream's 'name' format: printable characters, not starting or ending with whitespace.",
+  "date-time": "An ISO 8601 time as Python's iso8601 parses it (no offset is UTC).",
+  uuid: "A UUID as oslo's is_uuid_like reads it (dashes, braces and a urn:uuid: prefix allowed).",
+};
+
+/** The JSON Schema patterns of the formats (their checks are functions here). */
+const FORMAT_PATTERNS: Record<Format, string> = {
+  // Printable, not starting or ending with a space, one final newline allowed.
+  name: `^${PRINTABLE_NOT_SPACE}(?:${PRINTABLE}*${PRINTABLE_NOT_SPACE})?\\n?$`,
+  // The grammar of Python's iso8601 (src/datetime.ts); the ranges of each
+  // field are checked too, the calendar (a 30 February) is not.
+  "date-time":
+    "^[0-9]{4}(?:(?:-(?:0?[1-9]|1[0-2])|(?:0[1-9]|1[0-2])(?!$|\\n$))(?:(?:-(?:0?[1-9]|[12][0-9]|3[01])|(?:0[1-9]|[12][0-9]|3[01]))(?:[ T](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?(?::?(?:[0-5]?[0-9])(?:[.,][0-9]+)?)?(?:Z|[-+](?:[01][0-9]|2[0-3]):?(?:[0-5][0-9])?)?)?)?)?\\n?$",
+  // oslo's is_uuid_like: 32 hex digits once "urn:", "uuid:", braces and dashes are dropped.
+  uuid: "^(?:urn:|uuid:)*[{}]*(?:-*[0-9a-fA-F]){32}-*[{}]*$",
+};
 
 type Format = "name" | "date-time" | "uuid";
 
@@ -114,7 +165,15 @@ export function jsonString(rules: StringRules = {}): z.ZodString | z.ZodNullable
     checks.push(z.refine(FORMATS[format], { error: (i) => `${repr(i.input)} is not a '${format}'`, abort: true }));
   }
   const base = z.string({ error: (i) => notOfType(i.input, types) }).check(...checks);
-  return rules.nullable ? base.nullable() : base;
+  const json: JsonSchema = { type: rules.nullable ? ["string", "null"] : "string" };
+  if (minLength !== undefined) json.minLength = minLength;
+  if (maxLength !== undefined) json.maxLength = maxLength;
+  if (p) json.pattern = p.json;
+  else if (format) json.pattern = FORMAT_PATTERNS[format];
+  // Not JSON Schema's own formats: upstream's are looser (a date-time
+  // without an offset, a uuid without dashes), so they are patterns here.
+  if (format) json.description = FORMAT_TEXT[format];
+  return documented(rules.nullable ? base.nullable() : base, json);
 }
 
 interface EnumRules {
@@ -133,7 +192,7 @@ export function jsonEnum<const T extends readonly string[]>(values: T, rules: En
   const notOneOf = (input: unknown) => `${repr(input)} is not one of ${listed}`;
   const normal = (s: string) => (rules.caseInsensitive ? s.toLowerCase() : s);
   const member = (s: string) => (values as readonly string[]).includes(normal(s));
-  return z
+  const schema = z
     .unknown()
     .check(
       z.refine((v) => !rules.enumFirst || (typeof v === "string" && member(v)), {
@@ -144,6 +203,15 @@ export function jsonEnum<const T extends readonly string[]>(values: T, rules: En
       z.refine((v) => member(v as string), { error: (i) => notOneOf(i.input), abort: true }),
     )
     .transform((v) => normal(v as string) as T[number]);
+  // D3: a value in any case, as a pattern; the enum lists the canonical values.
+  const anyCase = (v: string) =>
+    [...v].map((c) => (c.toLowerCase() === c.toUpperCase() ? c : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join("");
+  return documented(
+    schema,
+    rules.caseInsensitive
+      ? { type: "string", pattern: `^(?:${values.map(anyCase).join("|")})$`, examples: [...values] }
+      : { type: "string", enum: [...values] },
+  );
 }
 
 const BOOLEAN_STRINGS = {
@@ -161,7 +229,7 @@ export function jsonBoolean() {
     typeof v === "boolean" ||
     (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v) ||
     (BOOLEAN_STRINGS.false as readonly unknown[]).includes(v);
-  return z
+  const schema = z
     .unknown()
     .check(
       z.refine((v) => typeof v === "boolean" || typeof v === "string", {
@@ -171,6 +239,10 @@ export function jsonBoolean() {
       z.refine(accepted, { error: (i) => `${repr(i.input)} is not one of ${BOOLEAN_ENUM}`, abort: true }),
     )
     .transform((v) => v === true || (BOOLEAN_STRINGS.true as readonly unknown[]).includes(v));
+  return documented(schema, {
+    type: ["boolean", "string"],
+    enum: [true, ...BOOLEAN_STRINGS.true, false, ...BOOLEAN_STRINGS.false],
+  });
 }
 
 type Keyword = "required" | "anyOf" | "additionalProperties";
@@ -202,15 +274,7 @@ function nestedIssue(schema: z.ZodType, value: unknown, key: string): z.core.$Zo
   return issue && ({ ...issue, path: [key, ...issue.path] } as z.core.$ZodRawIssue);
 }
 
-/**
- * A JSON Schema object with additionalProperties false. Its keywords are
- * checked on the request's own object (zod's object parsing drops a
- * `__proto__` key, which must still count as unexpected): type, then each
- * declared property in order, then pattern properties, then required/anyOf
- * and additionalProperties in `rules.order`. Only then is the value parsed,
- * for its conversions (booleans, lower-cased recovery_method).
- */
-export function jsonObject<S extends Shape, R extends keyof S & string = never>(
+function jsonObjectSchema<S extends Shape, R extends keyof S & string>(
   shape: S,
   rules: ObjectRules<R>,
 ): z.ZodType<ObjectOutput<S, R>> {
@@ -260,6 +324,32 @@ export function jsonObject<S extends Shape, R extends keyof S & string = never>(
     .transform((input) => parse.parse(input)) as unknown as z.ZodType<ObjectOutput<S, R>>;
 }
 
+/**
+ * A JSON Schema object with additionalProperties false. Its keywords are
+ * checked on the request's own object (zod's object parsing drops a
+ * `__proto__` key, which must still count as unexpected): type, then each
+ * declared property in order, then pattern properties, then required/anyOf
+ * and additionalProperties in `rules.order`. Only then is the value parsed,
+ * for its conversions (booleans, lower-cased recovery_method).
+ */
+export function jsonObject<S extends Shape, R extends keyof S & string = never>(
+  shape: S,
+  rules: ObjectRules<R>,
+): z.ZodType<ObjectOutput<S, R>> {
+  const result = jsonObjectSchema<S, R>(shape, rules);
+  const json: JsonSchema = {
+    type: "object",
+    properties: Object.fromEntries(Object.entries(shape).map(([key, value]) => [key, jsonSchemaOf(value)])),
+  };
+  if (rules.patternProperties) {
+    json.patternProperties = { [rules.patternProperties.pattern.json]: jsonSchemaOf(rules.patternProperties.value) };
+  }
+  json.additionalProperties = false;
+  if (rules.required?.length) json.required = [...rules.required];
+  if (rules.anyOf) json.anyOf = rules.anyOf.map((key) => ({ required: [key] }));
+  return documented(result, json);
+}
+
 /** Walks a decoded JSON body along an issue path. */
 function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   let value = body;
@@ -300,5 +390,6 @@ export function check<T extends z.ZodType>(
  * schema's wording.
  */
 export function refuseNull<T extends z.ZodType>(schema: T): z.ZodType<Exclude<z.output<T>, null>, z.input<T>> {
-  return schema.check(z.refine((v) => v !== null, { error: "None is not of type 'string'", abort: true })) as never;
+  const refused = schema.check(z.refine((v) => v !== null, { error: "None is not of type 'string'", abort: true }));
+  return documented(refused, { ...jsonSchemaOf(schema), type: "string" }) as never;
 }

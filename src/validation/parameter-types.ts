@@ -1,4 +1,4 @@
-import { isPrintable, jsonBoolean, jsonString, pattern } from "./json-schema";
+import { isPrintable, jsonBoolean, jsonString, PRINTABLE, pattern } from "./json-schema";
 
 // Masakari's shared parameter types (masakari/api/validation/parameter_types),
 // one definition each, used by every resource schema.
@@ -16,6 +16,7 @@ export const description = () =>
       // quoted whole in its message; this quotes its shape instead.
       source: "^[\\n<printable characters>]*$",
       test: (v) => [...v].every((ch) => ch === "\n" || isPrintable(ch)),
+      json: `^(?:\\n|${PRINTABLE})*$`,
     },
   });
 

@@ -4,6 +4,7 @@ import { messages, notFound } from "../../http/faults";
 import { reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { discoverable, type Policy, policies } from "../../policy";
+import { arrayOf, object, string, wrapped } from "../../validation/shapes";
 
 // The loaded API extensions of upstream master, sorted by alias (spec §8).
 // 14.0.2 has no vmoves.
@@ -17,6 +18,15 @@ const EXTENSIONS = [
 ].map((e) => ({ ...e, namespace: "", updated: "", links: [] }));
 
 type Extension = (typeof EXTENSIONS)[number];
+
+const extensionSchema = object({
+  name: string(),
+  alias: string(),
+  description: string(),
+  namespace: string(),
+  updated: string(),
+  links: arrayOf({}),
+});
 
 /** Each extension is listed only if its discoverable policy allows it. */
 function visible(policy: Policy, context: RequestContext): Extension[] {
@@ -34,6 +44,11 @@ export const extensionRoutes: Route[] = [
     method: "GET",
     path: "/extensions",
     policy: policies.extensions.index,
+    docs: {
+      summary: "List the API's extensions",
+      tag: "extensions",
+      ok: { status: 200, schema: wrapped("extensions", arrayOf(extensionSchema)) },
+    },
     handler: (c) => reply(c, 200, { extensions: visible(c.var.config.policy, c.var.context) }),
   }),
 
@@ -41,6 +56,12 @@ export const extensionRoutes: Route[] = [
     method: "GET",
     path: "/extensions/:alias",
     policy: policies.extensions.detail,
+    docs: {
+      summary: "Show an extension",
+      tag: "extensions",
+      ok: { status: 200, schema: wrapped("extension", extensionSchema) },
+      faults: [404],
+    },
     handler: (c) => {
       const extension = visible(c.var.config.policy, c.var.context).find((e) => e.alias === c.req.param("alias"));
       if (!extension) throw notFound(messages.resourceNotFound);

@@ -1,17 +1,23 @@
+import { getTableColumns } from "drizzle-orm";
 import type { Context } from "hono";
+import { hosts } from "../../db/schema";
 import type { AppEnv } from "../../http/context";
 import { badRequest, conflict, Fault, messages, notFound } from "../../http/faults";
 import { booleanFilter } from "../../http/filters";
-import { lastParam, pageRequest, pageRows } from "../../http/paging";
+import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
 import { noContent, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/json-schema";
+import { arrayOf, wrapped } from "../../validation/shapes";
 import { findSegment } from "../segments/store";
 import { isComputeHost } from "./compute";
 import { hostSchemas } from "./schemas";
 import { createHost, deleteHost, findHost, type HostFilters, isSegmentInUse, listHosts, updateHost } from "./store";
-import { hostView } from "./view";
+import { hostSchema, hostView } from "./view";
+
+const TAG = "hosts";
+const one = wrapped("host", hostSchema);
 
 const HOSTS = "/segments/:segment_id/hosts";
 
@@ -36,6 +42,25 @@ export const hostRoutes: Route[] = [
     method: "GET",
     path: HOSTS,
     policy: policies.hosts.index,
+    docs: {
+      summary: "List the hosts of a failover segment",
+      tag: TAG,
+      ok: { status: 200, schema: wrapped("hosts", arrayOf(hostSchema)) },
+      faults: [404],
+      query: listQuery(Object.keys(getTableColumns(hosts)), [
+        { name: "type", schema: { type: "string" }, description: "Only hosts of this type." },
+        {
+          name: "on_maintenance",
+          schema: { type: "string", examples: ["true", "0"] },
+          description: "Only hosts on or off maintenance: a boolean-like string.",
+        },
+        {
+          name: "reserved",
+          schema: { type: "string", examples: ["true", "0"] },
+          description: "Only reserved or unreserved hosts: a boolean-like string.",
+        },
+      ]),
+    },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
       const page = pageRequest(query, c.var.config.maxLimit);
@@ -60,6 +85,14 @@ export const hostRoutes: Route[] = [
     path: HOSTS,
     policy: policies.hosts.create,
     body: { "1.0": hostSchemas.create },
+    docs: {
+      summary: "Add a host to a failover segment",
+      tag: TAG,
+      ok: { status: 201, schema: one },
+      faults: [404, 409],
+      description:
+        "With NOVA_URL set, the name must be a nova-compute host Nova knows (400), and Nova not answering is 503 (D10).",
+    },
     handler: async (c, { host }) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const db = c.var.db;
@@ -81,6 +114,7 @@ export const hostRoutes: Route[] = [
     method: "GET",
     path: `${HOSTS}/:id`,
     policy: policies.hosts.detail,
+    docs: { summary: "Show a host", tag: TAG, ok: { status: 200, schema: one }, faults: [404] },
     handler: async (c) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";
@@ -96,6 +130,14 @@ export const hostRoutes: Route[] = [
     path: `${HOSTS}/:id`,
     policy: policies.hosts.update,
     body: { "1.0": hostSchemas.update },
+    docs: {
+      summary: "Update a host",
+      tag: TAG,
+      ok: { status: 200, schema: one },
+      faults: [404, 409],
+      description:
+        "409 while the segment is in use by notifications. A new name is checked against Nova as on create (D10).",
+    },
     handler: async (c, { host: changes }) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";
@@ -120,6 +162,13 @@ export const hostRoutes: Route[] = [
     method: "DELETE",
     path: `${HOSTS}/:id`,
     policy: policies.hosts.delete,
+    docs: {
+      summary: "Delete a host",
+      tag: TAG,
+      ok: { status: 204 },
+      faults: [404, 409],
+      description: "409 while the segment is in use by notifications.",
+    },
     handler: async (c) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";

@@ -1,6 +1,7 @@
 import { formatApi } from "../../datetime";
 import type { HostRow, SegmentRow } from "../../db/schema";
-import { segmentView } from "../segments/view";
+import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
+import { segmentSchema, segmentView } from "../segments/view";
 
 /**
  * A host as the API shows it (spec §5.1): `failover_segment_id` is the
@@ -23,3 +24,20 @@ export function hostView(host: HostRow, segment: SegmentRow) {
     deleted: host.deleted !== 0,
   };
 }
+
+/** A host in a response, with its segment. */
+export const hostSchema = object({
+  id: integer,
+  uuid,
+  name: string(),
+  failover_segment_id: uuid,
+  failover_segment: segmentSchema,
+  type: string(),
+  reserved: boolean,
+  control_attributes: string(),
+  on_maintenance: boolean,
+  created_at: nullable(timestamp),
+  updated_at: nullable(timestamp),
+  deleted_at: nullable(timestamp),
+  deleted: boolean,
+});

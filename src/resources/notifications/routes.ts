@@ -1,17 +1,23 @@
+import { getTableColumns } from "drizzle-orm";
 import { parseIsoTime } from "../../datetime";
+import { notifications } from "../../db/schema";
 import { startRun } from "../../engine/start";
 import { badRequest, conflict, messages, notFound } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
-import { lastParam, pageRequest, pageRows } from "../../http/paging";
+import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
 import { afterResponse, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { validate } from "../../http/validation";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/json-schema";
+import { arrayOf, wrapped } from "../../validation/shapes";
 import { recoveryWorkflowDetails } from "./details";
 import { createSchema, type NotificationType, payloadSchemas } from "./schemas";
 import { createNotification, findNotification, listNotifications, type NotificationFilters } from "./store";
-import { notificationView } from "./view";
+import { notificationSchema, notificationView } from "./view";
+
+const TAG = "notifications";
+const one = wrapped("notification", notificationSchema);
 
 export const notificationRoutes: Route[] = [
   refused("GET", "/notifications/new", "new"),
@@ -25,6 +31,29 @@ export const notificationRoutes: Route[] = [
     method: "GET",
     path: "/notifications",
     policy: policies.notifications.index,
+    docs: {
+      summary: "List notifications",
+      tag: TAG,
+      ok: { status: 200, schema: wrapped("notifications", arrayOf(notificationSchema)) },
+      query: listQuery(Object.keys(getTableColumns(notifications)), [
+        {
+          name: "status",
+          schema: { type: "string", enum: ["new", "running", "error", "failed", "ignored", "finished"] },
+          description: "Only notifications in this status.",
+        },
+        { name: "source_host_uuid", schema: { type: "string" }, description: "Only notifications from this host." },
+        {
+          name: "type",
+          schema: { type: "string", enum: ["COMPUTE_HOST", "VM", "PROCESS"] },
+          description: "Only notifications of this type.",
+        },
+        {
+          name: "generated-since",
+          schema: { type: "string", examples: ["2026-11-30T00:00:00Z"] },
+          description: "Only notifications generated at or after this ISO 8601 time (note the hyphen, as upstream).",
+        },
+      ]),
+    },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
       const page = pageRequest(query, c.var.config.maxLimit);
@@ -49,6 +78,14 @@ export const notificationRoutes: Route[] = [
     path: "/notifications",
     policy: policies.notifications.create,
     body: { "1.0": createSchema },
+    docs: {
+      summary: "Report a failure: create a notification",
+      tag: TAG,
+      ok: { status: 202, schema: one },
+      faults: [409],
+      description:
+        "The payload's schema depends on the type (NotificationPayload_*). 400 for a host Masakari does not know; 409 for a host on maintenance or a duplicate. The recovery engine then processes it (D13).",
+    },
     handler: async (c, { notification }) => {
       // The payload's schema depends on the type; upstream checks it after
       // policy, and reports its errors relative to the payload.
@@ -81,6 +118,14 @@ export const notificationRoutes: Route[] = [
     method: "GET",
     path: "/notifications/:id",
     policy: policies.notifications.detail,
+    docs: {
+      summary: "Show a notification and, from microversion 1.1, its recovery",
+      tag: TAG,
+      ok: { status: 200, schema: one },
+      faults: [404],
+      description:
+        "`recovery_workflow_details` from microversion 1.1: the tasks of each flow the engine ran, in master's shape.",
+    },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
       const row = isUuidLike(id) ? await findNotification(c.var.db, id) : undefined;

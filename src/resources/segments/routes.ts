@@ -1,13 +1,19 @@
+import { getTableColumns } from "drizzle-orm";
+import { failoverSegments } from "../../db/schema";
 import { conflict, messages, notFound } from "../../http/faults";
 import { booleanFilter } from "../../http/filters";
-import { lastParam, pageRequest, pageRows } from "../../http/paging";
+import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
 import { noContent, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/json-schema";
+import { arrayOf, wrapped } from "../../validation/shapes";
 import { segmentSchemas } from "./schemas";
 import { createSegment, deleteSegment, findSegment, listSegments, type SegmentFilters, updateSegment } from "./store";
-import { segmentView } from "./view";
+import { segmentSchema, segmentView } from "./view";
+
+const TAG = "segments";
+const one = wrapped("segment", segmentSchema);
 
 export const segmentRoutes: Route[] = [
   refused("GET", "/segments/new", "new"),
@@ -18,6 +24,24 @@ export const segmentRoutes: Route[] = [
     method: "GET",
     path: "/segments",
     policy: policies.segments.index,
+    docs: {
+      summary: "List failover segments",
+      tag: TAG,
+      ok: { status: 200, schema: wrapped("segments", arrayOf(segmentSchema)) },
+      query: listQuery(Object.keys(getTableColumns(failoverSegments)), [
+        {
+          name: "recovery_method",
+          schema: { type: "string" },
+          description: "Only segments with this recovery method, in any case (D3).",
+        },
+        { name: "service_type", schema: { type: "string" }, description: "Only segments of this service type." },
+        {
+          name: "enabled",
+          schema: { type: "string", examples: ["true", "0", "off"] },
+          description: "Only enabled or disabled segments: a boolean-like string, any case (D5).",
+        },
+      ]),
+    },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
       const page = pageRequest(query, c.var.config.maxLimit);
@@ -41,6 +65,14 @@ export const segmentRoutes: Route[] = [
     path: "/segments",
     policy: policies.segments.create,
     body: { "1.0": segmentSchemas.create, "1.2": segmentSchemas.createV12 },
+    docs: {
+      summary: "Create a failover segment",
+      tag: TAG,
+      ok: { status: 202, schema: one },
+      faults: [409],
+      description:
+        "Answers 202, as the API reference specifies (D2; Masakari answers 201). `enabled` from microversion 1.2.",
+    },
     handler: async (c, { segment }) => {
       const row = await createSegment(c.var.db, segment);
       if (!row) throw conflict(messages.segmentNameExists(segment.name));
@@ -53,6 +85,7 @@ export const segmentRoutes: Route[] = [
     method: "GET",
     path: "/segments/:id",
     policy: policies.segments.detail,
+    docs: { summary: "Show a failover segment", tag: TAG, ok: { status: 200, schema: one }, faults: [404] },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
       const row = isUuidLike(id) ? await findSegment(c.var.db, id) : undefined;
@@ -66,6 +99,13 @@ export const segmentRoutes: Route[] = [
     path: "/segments/:id",
     policy: policies.segments.update,
     body: { "1.0": segmentSchemas.update, "1.2": segmentSchemas.updateV12 },
+    docs: {
+      summary: "Update a failover segment",
+      tag: TAG,
+      ok: { status: 200, schema: one },
+      faults: [404, 409],
+      description: "`enabled` from microversion 1.2. 409 while the segment is in use by notifications.",
+    },
     handler: async (c, { segment: changes }) => {
       const id = c.req.param("id") ?? "";
       const result = await updateSegment(c.var.db, id, changes);
@@ -80,6 +120,13 @@ export const segmentRoutes: Route[] = [
     method: "DELETE",
     path: "/segments/:id",
     policy: policies.segments.delete,
+    docs: {
+      summary: "Delete a failover segment and its hosts",
+      tag: TAG,
+      ok: { status: 204 },
+      faults: [404, 409],
+      description: "409 while the segment is in use by notifications.",
+    },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
       const result = await deleteSegment(c.var.db, id);

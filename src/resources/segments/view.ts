@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { SegmentRow } from "../../db/schema";
+import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 
 /** A segment as the API shows it, keys in upstream's order (spec §3.1). */
 export function segmentView(row: SegmentRow) {
@@ -17,3 +18,18 @@ export function segmentView(row: SegmentRow) {
     deleted: row.deleted !== 0,
   };
 }
+
+/** A segment in a response (microversions 1.0-1.3 alike). */
+export const segmentSchema = object({
+  id: integer,
+  uuid,
+  name: string(),
+  service_type: string(),
+  enabled: boolean,
+  description: nullable(string()),
+  recovery_method: string({ enum: ["auto", "reserved_host", "auto_priority", "rh_priority"] }),
+  created_at: nullable(timestamp),
+  updated_at: nullable(timestamp),
+  deleted_at: nullable(timestamp),
+  deleted: boolean,
+});

@@ -1,4 +1,5 @@
 import { MAX_VERSION, MIN_VERSION, versionString } from "../../http/microversion";
+import { arrayOf, object, string, wrapped } from "../../validation/shapes";
 
 // The versions documents of spec §1.2. `id` is "v1.0" and docs are https,
 // whatever the api-ref samples say.
@@ -48,3 +49,29 @@ export function choices(base: string, path: string) {
     ],
   };
 }
+
+const link = object({ rel: string(), href: string() }, []);
+const linkWithType = object({ rel: string(), href: string(), type: string() }, ["type"]);
+const mediaType = object({ base: string(), type: string() });
+const version = {
+  id: string({ examples: ["v1.0"] }),
+  status: string({ examples: ["CURRENT"] }),
+  version: string({ description: "The highest microversion", examples: ["1.3"] }),
+  min_version: string({ examples: ["1.0"] }),
+  updated: string(),
+};
+
+/** GET / */
+export const versionListSchema = wrapped("versions", arrayOf(object({ ...version, links: arrayOf(link) })));
+
+/** GET /v1 */
+export const versionDocumentSchema = wrapped(
+  "version",
+  object({ ...version, links: arrayOf(linkWithType), "media-types": arrayOf(mediaType) }),
+);
+
+/** 300 anywhere else outside /v1 */
+export const choicesSchema = wrapped(
+  "choices",
+  arrayOf(object({ id: string(), status: string(), links: arrayOf(link), "media-types": arrayOf(mediaType) })),
+);

@@ -1,14 +1,19 @@
+import { getTableColumns } from "drizzle-orm";
 import type { Context } from "hono";
+import { vmoves } from "../../db/schema";
 import type { AppEnv } from "../../http/context";
 import { badRequest, messages, notFound } from "../../http/faults";
-import { lastParam, pageRequest, pageRows } from "../../http/paging";
+import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
 import { reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/json-schema";
+import { arrayOf, wrapped } from "../../validation/shapes";
 import { findNotification } from "../notifications/store";
 import { findVmove, listVmoves, type VmoveFilters } from "./store";
-import { vmoveView } from "./view";
+import { vmoveSchema, vmoveView } from "./view";
+
+const TAG = "vmoves";
 
 // VM moves of a COMPUTE_HOST notification (upstream master, spec §7). Not
 // gated by microversion: 1.3 only documented them.
@@ -39,6 +44,18 @@ export const vmoveRoutes: Route[] = [
     method: "GET",
     path: VMOVES,
     policy: policies.vmoves.index,
+    docs: {
+      summary: "List the VM moves of a host failure's recovery",
+      tag: TAG,
+      ok: { status: 200, schema: wrapped("vmoves", arrayOf(vmoveSchema)) },
+      faults: [404],
+      description:
+        "Documented from microversion 1.3; answered at any. 400 for a notification that is not COMPUTE_HOST.",
+      query: listQuery(Object.keys(getTableColumns(vmoves)), [
+        { name: "status", schema: { type: "string" }, description: "Only moves in this status." },
+        { name: "type", schema: { type: "string" }, description: "Only moves of this type." },
+      ]),
+    },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
       const page = pageRequest(query, c.var.config.maxLimit);
@@ -57,6 +74,13 @@ export const vmoveRoutes: Route[] = [
     method: "GET",
     path: `${VMOVES}/:id`,
     policy: policies.vmoves.detail,
+    docs: {
+      summary: "Show a VM move",
+      tag: TAG,
+      ok: { status: 200, schema: wrapped("vmove", vmoveSchema) },
+      faults: [404],
+      description: "Documented from microversion 1.3; answered at any.",
+    },
     handler: async (c) => {
       await hostNotification(c);
       const id = c.req.param("id") ?? "";
