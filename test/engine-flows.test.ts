@@ -303,21 +303,20 @@ describe("[instance_failure] process_all_instances", () => {
 
 describe("D19: a step run again replaces what it wrote", () => {
   /**
-   * A WorkflowStep that runs the Disable and Prepare steps twice, as
-   * Workflows may (at least once), keeping the second result. (Those two
-   * are safe to repeat against Nova; an evacuate is not, upstream retries
-   * no Nova call.)
+   * A WorkflowStep that runs every step twice, as Workflows may (at least
+   * once: a step whose result was not saved before a restart runs again),
+   * keeping the second result.
    */
   const twice = {
-    do: async (name: string, config: unknown, body?: () => unknown) => {
+    do: async (_name: string, config: unknown, body?: () => unknown) => {
       const run = (typeof config === "function" ? config : body) as () => unknown;
-      if (/Disable|Prepare/.test(name)) await run();
+      await run();
       return run();
     },
     sleep: async () => {},
   } as unknown as Recovery["step"];
 
-  it("progress messages, task states and VM moves of a repeated step appear once", async () => {
+  it("progress messages, task states and VM moves of a repeated step appear once; Nova is asked once to lock and to evacuate", async () => {
     const cluster = await traceCluster("auto");
     const r = { ...recovery(), step: twice };
     expect(await runHost(r, cluster)).toBe("finished");

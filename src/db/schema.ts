@@ -291,6 +291,22 @@ export const recoveryProgress = sqliteTable(
   (t) => [uniqueIndex("recovery_progress_key").on(t.notification_uuid, t.run, t.flow, t.task, t.step, t.idx)],
 );
 
+/**
+ * The servers a run is about to lock in Nova, written before the lock
+ * call: a Workflow step run again finds a server locked and must know
+ * whether it locked it (and so unlocks it at the end) or its owner did.
+ */
+export const recoveryLocks = sqliteTable(
+  "recovery_locks",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    instance_uuid: text("instance_uuid", { length: 36 }).notNull(),
+    created_at: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.instance_uuid] })],
+);
+
 export type SegmentRow = typeof failoverSegments.$inferSelect;
 export type HostRow = typeof hosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;

@@ -4,7 +4,15 @@ import { NovaError, type NovaServer } from "../openstack/nova";
 import { isSkip, RecoveryError } from "./errors";
 import { Flow, poll, type Recovery } from "./recovery";
 import { haEnabled, hypervisor, powerState, taskState, vmState } from "./servers";
-import { claimReservedHost, createVmoves, type NewVmove, updateVmove } from "./store";
+import {
+  claimReservedHost,
+  createVmoves,
+  lockedByRun,
+  type NewVmove,
+  recordLock,
+  updateVmove,
+  vmoveStatus,
+} from "./store";
 import { vmoveUuid } from "./vmove-ids";
 
 // COMPUTE_HOST STOPPED: the host flows of masakari-engine.md §3.1 (master).
@@ -279,6 +287,14 @@ async function evacuateInstances(
   );
 }
 
+/** What steps 1-2 learned: whether Masakari locked the server, and its states before anything was done. */
+interface Prepared {
+  readonly locked: boolean;
+  readonly vm: string | null;
+  readonly task: string | null;
+  readonly power: number | null;
+}
+
 interface Started {
   /** Masakari locked the server (and unlocks it at the end). */
   readonly locked: boolean;
@@ -314,44 +330,71 @@ async function evacuateInstance(
     updateVmove(db, move.uuid, { status: "failed", message, end_time: nowSeconds() });
 
   // Master writes this when it hands the instance to a worker.
-  const started = await flow.task(EVACUATE, part, async (progress): Promise<Started | null> => {
+  // Steps 1-2 (master): read, lock unless its owner did. Outside upstream's
+  // error handling: a failure leaves the move pending and is not counted.
+  // A lock is recorded before it is made: this step run again finds the
+  // server locked, and must still know it was this run's lock.
+  const prepared = await flow.task(EVACUATE, part, async (progress): Promise<Prepared | null> => {
     progress.update(`Evacuation of instance started: '${id}'`, 0.5);
-    let server: NovaServer;
-    let locked: boolean;
     try {
-      // Outside upstream's error handling: a failure here leaves the move
-      // pending and is not counted (master).
-      server = await nova.server(id);
-      locked = !(await nova.server(id)).locked;
-      if (locked) await nova.action(id, { lock: null });
+      const server = await nova.server(id);
+      const current = await nova.server(id);
+      let locked = false;
+      if (!current.locked) {
+        await recordLock(db, recovery.notificationUuid, recovery.run, id);
+        await nova.action(id, { lock: null });
+        locked = true;
+      } else {
+        locked = await lockedByRun(db, recovery.notificationUuid, recovery.run, id);
+      }
+      return { locked, vm: vmState(server), task: taskState(server), power: powerState(server) };
     } catch (error) {
+      if (!(error instanceof NovaError)) throw error;
       recovery.log.warn(`instance ${id} could not be prepared for evacuation:`, error);
       return null;
     }
-    const vm = vmState(server);
+  });
+  if (prepared === null) return "not-started";
+
+  // Step 3-6: reset a state Nova cannot evacuate, evacuate, look once. The
+  // move is `ongoing` before the call: this step run again after it finds
+  // the move ongoing, and evacuates again only if Nova shows nothing done.
+  const started = await flow.check(`${EVACUATE} ${part} evacuate`, async (): Promise<Started> => {
+    const { locked, vm, task } = prepared;
+    let stop = true;
+    let reset = false;
+    if (vm !== "active" && vm !== "error" && vm !== "stopped") {
+      reset = true;
+      if (vm === "resized" && prepared.power !== SHUTDOWN) stop = false;
+    } else if (vm === "stopped" && task === null) {
+      stop = false;
+    } else if (task !== null) {
+      reset = true;
+      if (vm === "active") stop = false;
+    }
+    // The vm_state the confirmation compares with: error after a reset.
+    const old = reset ? "error" : vm;
     try {
-      let stop = true;
-      if (vm !== "active" && vm !== "error" && vm !== "stopped") {
-        await nova.action(id, { "os-resetState": { state: "error" } });
-        server = await nova.server(id);
-        if (vm === "resized" && powerState(server) !== SHUTDOWN) stop = false;
-      } else if (vm === "stopped" && taskState(server) === null) {
-        stop = false;
-      } else if (taskState(server) !== null) {
-        await nova.action(id, { "os-resetState": { state: "error" } });
-        server = await nova.server(id);
-        if (vm === "active") stop = false;
+      let underway = false;
+      if ((await vmoveStatus(db, move.uuid)) === "ongoing") {
+        const server = await nova.server(id);
+        underway = hypervisor(server) !== hostName || taskState(server) !== null;
       }
-      const old = vmState(server);
-      await updateVmove(db, move.uuid, { status: "ongoing", start_time: nowSeconds() });
-      await nova.action(id, { evacuate: reservedHost === null ? {} : { host: reservedHost } });
+      if (!underway) {
+        if (reset) {
+          await nova.action(id, { "os-resetState": { state: "error" } });
+          await nova.server(id);
+        }
+        await updateVmove(db, move.uuid, { status: "ongoing", start_time: nowSeconds() });
+        await nova.action(id, { evacuate: reservedHost === null ? {} : { host: reservedHost } });
+      }
       const outcome = confirmation(await nova.server(id), hostName, old);
       return { locked, vm, old, stop, outcome: outcome ?? "polling", at: Date.now() };
     } catch (error) {
-      return { locked, vm, old: vm, stop: false, outcome: "failed", failure: errorText(error) };
+      if (!(error instanceof NovaError)) throw error;
+      return { locked, vm, old, stop: false, outcome: "failed", failure: errorText(error) };
     }
   });
-  if (started === null) return "not-started";
 
   let result: InstanceResult = "failed";
   let failure = started.failure;
@@ -370,7 +413,16 @@ async function evacuateInstance(
     if (outcome === "failed") {
       failure ??= `Failed to evacuate instance ${id}`;
     } else if (started.vm !== "active" && started.stop) {
-      await flow.check(`${EVACUATE} ${part} stop`, () => nova.action(id, { "os-stop": null }));
+      await flow.check(`${EVACUATE} ${part} stop`, async () => {
+        try {
+          await nova.action(id, { "os-stop": null });
+        } catch (error) {
+          // This step run again after its stop: Nova refuses to stop a
+          // stopped server, which is what was asked.
+          if (!(error instanceof NovaError) || error.status !== 409) throw error;
+          if (vmState(await nova.server(id)) !== "stopped") throw error;
+        }
+      });
       const stopped = await poll(
         flow,
         `${EVACUATE} ${part} stopped`,

@@ -10,6 +10,7 @@ import {
   type NotificationStatus,
   notifications,
   type RecoveryMode,
+  recoveryLocks,
   recoveryProgress,
   recoveryRuns,
   recoveryTasks,
@@ -366,4 +367,33 @@ export async function updateVmove(
     .update(vmoves)
     .set({ ...changes, updated_at: nowSeconds() })
     .where(eq(vmoves.uuid, uuid));
+}
+
+/** Records that the run is about to lock `instanceUuid` (see recoveryLocks). */
+export async function recordLock(db: Database, uuid: string, run: number, instanceUuid: string): Promise<void> {
+  await db
+    .insert(recoveryLocks)
+    .values({ notification_uuid: uuid, run, instance_uuid: instanceUuid, created_at: nowSeconds() })
+    .onConflictDoNothing();
+}
+
+/** Whether the run recorded locking `instanceUuid`. */
+export async function lockedByRun(db: Database, uuid: string, run: number, instanceUuid: string): Promise<boolean> {
+  const [found] = await db
+    .select({ one: sql`1` })
+    .from(recoveryLocks)
+    .where(
+      and(
+        eq(recoveryLocks.notification_uuid, uuid),
+        eq(recoveryLocks.run, run),
+        eq(recoveryLocks.instance_uuid, instanceUuid),
+      ),
+    );
+  return found !== undefined;
+}
+
+/** A VM move's status. */
+export async function vmoveStatus(db: Database, uuid: string): Promise<string | null | undefined> {
+  const [found] = await db.select({ status: vmoves.status }).from(vmoves).where(eq(vmoves.uuid, uuid));
+  return found?.status;
 }
