@@ -110,7 +110,7 @@ export interface Checked {
 
 /** Throws when the exchange is not what the document says. */
 export function checkAgainstDocument(exchange: Checked): void {
-  const { method, url, status, json, request } = exchange;
+  const { method, url, status, json } = exchange;
   if (method === "HEAD") return;
   const op = operationOf(method, url);
   // A path no route matches (D7's 404) is no operation of the document.

@@ -173,6 +173,8 @@ function withPayloads(schema: JsonSchema): JsonSchema {
         properties: { notification: { properties: { type: { const: type } }, required: ["type"] } },
         required: ["notification"],
       },
+      // JSON Schema's if/then, not a thenable.
+      // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword
       then: {
         properties: {
           notification: { properties: { payload: { $ref: `#/components/schemas/NotificationPayload_${type}` } } },
