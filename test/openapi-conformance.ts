@@ -116,7 +116,7 @@ export function checkAgainstDocument(exchange: Checked): void {
   // A path no route matches (D7's 404) is no operation of the document.
   if (!op) return;
   const where = `${method} ${new URL(url).pathname} → ${status}`;
-  const response = op.responses?.[String(status)];
+  const response = inline(op.responses?.[String(status)]);
   if (!response) throw new Error(`OpenAPI: ${where} is not a documented status of ${op.operationId}`);
   const schema = response.content?.["application/json"]?.schema;
   if (schema && json !== undefined) {

@@ -3,8 +3,8 @@ import { HEADER, MAX_VERSION, MIN_VERSION, versionString } from "../http/microve
 import type { Route } from "../http/route";
 import { v1Routes } from "../resources";
 import { payloadSchemas } from "../resources/notifications/schemas";
-import { choicesSchema, versionListSchema } from "../resources/versions/documents";
-import { type JsonSchema, jsonSchemaOf } from "../validation/json-schema";
+import { versionListSchema } from "../resources/versions/documents";
+import { componentName, type JsonSchema, jsonSchemaOf, named } from "../validation/json-schema";
 
 // The OpenAPI 3.1 document of the API (GET /openapi.json), generated from
 // the route declarations (src/resources/*/routes.ts): their paths, policies,
@@ -46,6 +46,12 @@ const FAULT_TEXT: Record<number, string> = {
 
 /** A Masakari fault body for `status`: `{"<name>": {"code": N, "message": "..."}}`. */
 function faultSchema(status: number): JsonSchema {
+  faults[status] ??= named(`Fault_${status}`, fault(status));
+  return faults[status];
+}
+const faults: Record<number, JsonSchema> = {};
+
+function fault(status: number): JsonSchema {
   const name = faultName(status);
   return {
     type: "object",
@@ -63,7 +69,7 @@ function faultSchema(status: number): JsonSchema {
 }
 
 /** keystonemiddleware's 401 body. */
-const UNAUTHORIZED: JsonSchema = {
+const UNAUTHORIZED: JsonSchema = named("Unauthorized", {
   type: "object",
   properties: {
     error: {
@@ -75,7 +81,7 @@ const UNAUTHORIZED: JsonSchema = {
   },
   required: ["error"],
   additionalProperties: false,
-};
+});
 
 const REQUEST_ID = {
   description: "oslo's request id of the response",
@@ -90,7 +96,28 @@ const VERSION_HEADER = {
   schema: { type: "string" },
 };
 
+/** The response headers, each defined once under components/headers. */
+const HEADERS = {
+  success: {
+    "x-openstack-request-id": { $ref: "#/components/headers/RequestId" },
+    [HEADER]: { $ref: "#/components/headers/Microversion" },
+    "x-d1-bookmark": { $ref: "#/components/headers/Bookmark" },
+  },
+  fault: {
+    "x-openstack-request-id": { $ref: "#/components/headers/RequestId" },
+    [HEADER]: { $ref: "#/components/headers/Microversion" },
+  },
+};
+
+/** The response of a fault status: defined once under components/responses. */
 function faultResponse(status: number): JsonSchema {
+  const name = status === 401 ? "Unauthorized" : `Fault_${status}`;
+  faultResponses[name] ??= faultResponseBody(status);
+  return { $ref: `#/components/responses/${name}` };
+}
+const faultResponses: Record<string, JsonSchema> = {};
+
+function faultResponseBody(status: number): JsonSchema {
   if (status === 413) {
     return {
       description: FAULT_TEXT[413],
@@ -99,7 +126,7 @@ function faultResponse(status: number): JsonSchema {
   }
   return {
     description: FAULT_TEXT[status] ?? "Fault",
-    headers: { "x-openstack-request-id": REQUEST_ID, [HEADER]: VERSION_HEADER },
+    headers: HEADERS.fault,
     content: { "application/json": { schema: status === 401 ? UNAUTHORIZED : faultSchema(status) } },
   };
 }
@@ -206,7 +233,7 @@ function operation(route: Route, projectForm: boolean): JsonSchema {
     const { status, schema } = docs.ok;
     responses[String(status)] = {
       description: "Success",
-      headers: { "x-openstack-request-id": REQUEST_ID, [HEADER]: VERSION_HEADER, "x-d1-bookmark": BOOKMARK },
+      headers: HEADERS.success,
       ...(schema ? { content: { "application/json": { schema } } } : {}),
     };
     for (const fault of docs.faults ?? []) statuses.add(fault);
@@ -234,7 +261,8 @@ function operationId(route: Route): string {
     .split("/")
     .filter(Boolean)
     .map((w) => w.replace(/^:/, "by-"));
-  return [route.method.toLowerCase(), ...(words.length > 0 ? words : ["v1"])].join(":");
+  const id = [route.method.toLowerCase(), ...(words.length > 0 ? words : ["v1"])].join(":");
+  return route.notAllowed === undefined ? id : `${id}:not-implemented`;
 }
 
 let built: JsonSchema | undefined;
@@ -258,7 +286,7 @@ function build(): JsonSchema {
     if (path !== "") add(`/v1/{project_id}${path}`, route.method.toLowerCase(), operation(route, true));
   }
   add("/", "get", {
-    operationId: "get:versions",
+    operationId: "get:root",
     summary: "The API's versions (public)",
     tags: ["versions"],
     security: [],
@@ -290,7 +318,7 @@ function build(): JsonSchema {
     security: [],
     responses: { "200": { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } } },
   });
-  return {
+  const doc: JsonSchema = {
     openapi: "3.1.0",
     info: {
       title: "masakari-edge: OpenStack Masakari (instance high availability) API v1",
@@ -314,12 +342,33 @@ function build(): JsonSchema {
         },
       },
       parameters: PARAMETERS,
-      schemas: {
-        ...Object.fromEntries(
-          Object.entries(payloadSchemas).map(([type, schema]) => [`NotificationPayload_${type}`, jsonSchemaOf(schema)]),
-        ),
-        VersionChoices: choicesSchema,
-      },
+      headers: { RequestId: REQUEST_ID, Microversion: VERSION_HEADER, Bookmark: BOOKMARK },
+      responses: {},
+      schemas: {},
     },
   };
+  // Every named schema is defined once, under components/schemas, and
+  // referred to wherever it appears (the payloads are referred to by name).
+  const components = (doc.components as { schemas: Record<string, JsonSchema> }).schemas;
+  for (const [type, schema] of Object.entries(payloadSchemas)) {
+    components[`NotificationPayload_${type}`] = withRefs(jsonSchemaOf(schema), components, true);
+  }
+  doc.paths = withRefs(paths, components);
+  (doc.components as { responses: JsonSchema }).responses = withRefs(faultResponses, components);
+  return doc;
+}
+
+/** `value` with every named schema in it replaced by a reference, each defined once in `components`. */
+function withRefs(value: unknown, components: Record<string, JsonSchema>, root = false): JsonSchema {
+  if (Array.isArray(value)) return value.map((item) => withRefs(item, components)) as unknown as JsonSchema;
+  if (!value || typeof value !== "object") return value as JsonSchema;
+  const name = root ? undefined : componentName(value);
+  if (name !== undefined) {
+    if (!(name in components)) {
+      components[name] = {};
+      components[name] = withRefs(value, components, true);
+    }
+    return { $ref: `#/components/schemas/${name}` };
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withRefs(v, components)]));
 }

@@ -28,6 +28,26 @@ function documented<T extends z.ZodType>(schema: T, json: JsonSchema): T {
   return schema;
 }
 
+const componentNames = new WeakMap<object, string>();
+
+/**
+ * Names a JSON Schema: the OpenAPI document defines it once under
+ * components/schemas and refers to it everywhere it appears.
+ */
+export function named<T extends JsonSchema>(name: string, json: T): T {
+  componentNames.set(json, name);
+  return json;
+}
+
+/** The component name of a JSON Schema, if it has one. */
+export const componentName = (json: object): string | undefined => componentNames.get(json);
+
+/** A validation schema whose JSON Schema is a named component (see named()). */
+export function component<T extends z.ZodType>(name: string, schema: T): T {
+  named(name, jsonSchemaOf(schema));
+  return schema;
+}
+
 /** The JSON Schema a validation schema carries. */
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   const json = jsonSchemas.get(schema);

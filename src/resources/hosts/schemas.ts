@@ -1,4 +1,4 @@
-import { jsonObject, refuseNull } from "../../validation/json-schema";
+import { component, jsonObject, refuseNull } from "../../validation/json-schema";
 import { boolean, description, hostType, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/hosts.py. Booleans convert strictly on
@@ -16,13 +16,19 @@ const wrap = <S extends ReturnType<typeof jsonObject>>(host: S) =>
   jsonObject({ host }, { required: ["host"], order: ["required", "additionalProperties"] });
 
 export const hostSchemas = {
-  create: wrap(
-    jsonObject(fields(), {
-      required: ["name", "type", "control_attributes"],
-      order: ["additionalProperties", "required"],
-    }),
+  create: component(
+    "HostCreate",
+    wrap(
+      jsonObject(fields(), {
+        required: ["name", "type", "control_attributes"],
+        order: ["additionalProperties", "required"],
+      }),
+    ),
   ),
-  update: wrap(jsonObject(fields(), { anyOf: Object.keys(fields()), order: ["additionalProperties", "anyOf"] })),
+  update: component(
+    "HostUpdate",
+    wrap(jsonObject(fields(), { anyOf: Object.keys(fields()), order: ["additionalProperties", "anyOf"] })),
+  ),
 };
 
 export interface HostFields {

@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { HostRow, SegmentRow } from "../../db/schema";
+import { named } from "../../validation/json-schema";
 import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 import { segmentSchema, segmentView } from "../segments/view";
 
@@ -26,18 +27,21 @@ export function hostView(host: HostRow, segment: SegmentRow) {
 }
 
 /** A host in a response, with its segment. */
-export const hostSchema = object({
-  id: integer,
-  uuid,
-  name: string(),
-  failover_segment_id: uuid,
-  failover_segment: segmentSchema,
-  type: string(),
-  reserved: boolean,
-  control_attributes: string(),
-  on_maintenance: boolean,
-  created_at: nullable(timestamp),
-  updated_at: nullable(timestamp),
-  deleted_at: nullable(timestamp),
-  deleted: boolean,
-});
+export const hostSchema = named(
+  "Host",
+  object({
+    id: integer,
+    uuid,
+    name: string(),
+    failover_segment_id: uuid,
+    failover_segment: segmentSchema,
+    type: string(),
+    reserved: boolean,
+    control_attributes: string(),
+    on_maintenance: boolean,
+    created_at: nullable(timestamp),
+    updated_at: nullable(timestamp),
+    deleted_at: nullable(timestamp),
+    deleted: boolean,
+  }),
+);

@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import { jsonEnum, jsonObject, jsonString, pattern } from "../../validation/json-schema";
+import { component, jsonEnum, jsonObject, jsonString, pattern } from "../../validation/json-schema";
 import { hostname } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/notifications.py and payload.py.
@@ -32,9 +32,9 @@ const notification = jsonObject(
   { required: ["type", "hostname", "generated_time", "payload"], order: ["required", "additionalProperties"] },
 );
 
-export const createSchema = jsonObject(
-  { notification },
-  { required: ["notification"], order: ["required", "additionalProperties"] },
+export const createSchema = component(
+  "NotificationCreate",
+  jsonObject({ notification }, { required: ["notification"], order: ["required", "additionalProperties"] }),
 );
 
 // The payload schemas by type. Upstream lists `enum` before `type` in them,

@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { NotificationRow } from "../../db/schema";
+import { named } from "../../validation/json-schema";
 import { arrayOf, boolean, integer, nullable, number, object, string, timestamp, uuid } from "../../validation/shapes";
 import type { TaskDetails } from "./details";
 
@@ -38,36 +39,45 @@ export function notificationView(row: NotificationRow, options: { workflowDetail
 }
 
 /** One task of recovery_workflow_details (masakari-engine.md §4.4). */
-const taskDetailsSchema = object({
-  name: string({ examples: ["DisableComputeServiceTask"] }),
-  progress: number,
-  progress_details: arrayOf(
-    object({
-      timestamp: string({ description: "Python str(datetime), UTC", examples: ["2026-11-30 02:18:32.934646"] }),
-      progress: string({ examples: ["0.0", "1.0"] }),
-      message: string(),
-    }),
-  ),
-  state: string({ examples: ["SUCCESS", "REVERTED"] }),
-});
+const taskDetailsSchema = named(
+  "RecoveryTaskDetails",
+  object({
+    name: string({ examples: ["DisableComputeServiceTask"] }),
+    progress: number,
+    progress_details: arrayOf(
+      object({
+        timestamp: string({ description: "Python str(datetime), UTC", examples: ["2026-11-30 02:18:32.934646"] }),
+        progress: string({ examples: ["0.0", "1.0"] }),
+        message: string(),
+      }),
+    ),
+    state: string({ examples: ["SUCCESS", "REVERTED"] }),
+  }),
+);
 
 /** A notification in a response; recovery_workflow_details only in a show at microversion 1.1 or later. */
-export const notificationSchema = object(
-  {
-    id: integer,
-    notification_uuid: uuid,
-    generated_time: timestamp,
-    source_host_uuid: uuid,
-    type: string({ enum: ["COMPUTE_HOST", "VM", "PROCESS"] }),
-    payload: { description: "The payload as posted: an object of strings" },
-    status: string({ enum: ["new", "running", "error", "failed", "ignored", "finished"] }),
-    recovery_workflow_details: { ...arrayOf(taskDetailsSchema), description: "Microversion 1.1 and later, show only" },
-    failover_segment_uuid: nullable(uuid),
-    message: nullable(string()),
-    created_at: nullable(timestamp),
-    updated_at: nullable(timestamp),
-    deleted_at: nullable(timestamp),
-    deleted: boolean,
-  },
-  ["recovery_workflow_details"],
+export const notificationSchema = named(
+  "Notification",
+  object(
+    {
+      id: integer,
+      notification_uuid: uuid,
+      generated_time: timestamp,
+      source_host_uuid: uuid,
+      type: string({ enum: ["COMPUTE_HOST", "VM", "PROCESS"] }),
+      payload: { description: "The payload as posted: an object of strings" },
+      status: string({ enum: ["new", "running", "error", "failed", "ignored", "finished"] }),
+      recovery_workflow_details: {
+        ...arrayOf(taskDetailsSchema),
+        description: "Microversion 1.1 and later, show only",
+      },
+      failover_segment_uuid: nullable(uuid),
+      message: nullable(string()),
+      created_at: nullable(timestamp),
+      updated_at: nullable(timestamp),
+      deleted_at: nullable(timestamp),
+      deleted: boolean,
+    },
+    ["recovery_workflow_details"],
+  ),
 );

@@ -1,6 +1,6 @@
 import type * as z from "zod";
 import { RECOVERY_METHODS } from "../../db/schema";
-import { jsonEnum, jsonObject } from "../../validation/json-schema";
+import { component, jsonEnum, jsonObject } from "../../validation/json-schema";
 import { boolean, description, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/segments.py. `enabled` is accepted in
@@ -33,10 +33,10 @@ const update = <S extends ReturnType<typeof fields>>(shape: S) =>
   wrap(jsonObject(shape, { anyOf: Object.keys(shape), order: ["additionalProperties", "anyOf"] }));
 
 export const segmentSchemas = {
-  create: create(fields()),
-  createV12: create(fieldsV12()),
-  update: update(fields()),
-  updateV12: update(fieldsV12()),
+  create: component("SegmentCreate_1.0", create(fields())),
+  createV12: component("SegmentCreate_1.2", create(fieldsV12())),
+  update: component("SegmentUpdate_1.0", update(fields())),
+  updateV12: component("SegmentUpdate_1.2", update(fieldsV12())),
 };
 
 export interface SegmentFields {

@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { SegmentRow } from "../../db/schema";
+import { named } from "../../validation/json-schema";
 import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 
 /** A segment as the API shows it, keys in upstream's order (spec §3.1). */
@@ -20,16 +21,19 @@ export function segmentView(row: SegmentRow) {
 }
 
 /** A segment in a response (microversions 1.0-1.3 alike). */
-export const segmentSchema = object({
-  id: integer,
-  uuid,
-  name: string(),
-  service_type: string(),
-  enabled: boolean,
-  description: nullable(string()),
-  recovery_method: string({ enum: ["auto", "reserved_host", "auto_priority", "rh_priority"] }),
-  created_at: nullable(timestamp),
-  updated_at: nullable(timestamp),
-  deleted_at: nullable(timestamp),
-  deleted: boolean,
-});
+export const segmentSchema = named(
+  "Segment",
+  object({
+    id: integer,
+    uuid,
+    name: string(),
+    service_type: string(),
+    enabled: boolean,
+    description: nullable(string()),
+    recovery_method: string({ enum: ["auto", "reserved_host", "auto_priority", "rh_priority"] }),
+    created_at: nullable(timestamp),
+    updated_at: nullable(timestamp),
+    deleted_at: nullable(timestamp),
+    deleted: boolean,
+  }),
+);

@@ -1,5 +1,6 @@
 import { formatApi } from "../../datetime";
 import type { VmoveRow } from "../../db/schema";
+import { named } from "../../validation/json-schema";
 import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 
 /** A VM move as the API shows it, keys in upstream's order (spec §7). */
@@ -25,21 +26,24 @@ export function vmoveView(row: VmoveRow) {
 }
 
 /** A VM move in a response (microversion 1.3). */
-export const vmoveSchema = object({
-  id: integer,
-  uuid,
-  notification_uuid: uuid,
-  instance_uuid: uuid,
-  instance_name: string(),
-  source_host: nullable(string()),
-  dest_host: nullable(string()),
-  start_time: nullable(timestamp),
-  end_time: nullable(timestamp),
-  type: nullable(string({ examples: ["evacuation"] })),
-  status: nullable(string({ examples: ["pending", "ongoing", "succeeded", "failed", "ignored"] })),
-  message: nullable(string()),
-  created_at: nullable(timestamp),
-  updated_at: nullable(timestamp),
-  deleted_at: nullable(timestamp),
-  deleted: boolean,
-});
+export const vmoveSchema = named(
+  "Vmove",
+  object({
+    id: integer,
+    uuid,
+    notification_uuid: uuid,
+    instance_uuid: uuid,
+    instance_name: string(),
+    source_host: nullable(string()),
+    dest_host: nullable(string()),
+    start_time: nullable(timestamp),
+    end_time: nullable(timestamp),
+    type: nullable(string({ examples: ["evacuation"] })),
+    status: nullable(string({ examples: ["pending", "ongoing", "succeeded", "failed", "ignored"] })),
+    message: nullable(string()),
+    created_at: nullable(timestamp),
+    updated_at: nullable(timestamp),
+    deleted_at: nullable(timestamp),
+    deleted: boolean,
+  }),
+);
