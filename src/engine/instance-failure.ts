@@ -1,6 +1,6 @@
 import { NovaError } from "../openstack/nova";
 import { RecoveryError } from "./errors";
-import { Flow, poll, type Recovery } from "./recovery";
+import { confirmTask, Flow, type Recovery } from "./recovery";
 import { haEnabled, vmState } from "./servers";
 
 // VM (masakari-engine.md §3.3): a failed instance is stopped, started and
@@ -50,24 +50,16 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
         if (vmState(await nova.server(id)) !== "stopped") throw error;
       }
     });
-    const result = await poll(
+    await confirmTask(
       flow,
-      `${STOP} poll`,
+      STOP,
+      {
+        done: `Stopped instance: '${id}'`,
+        failed: `Failed to stop instance ${id}`,
+        failure: "InstanceRecoveryFailureException",
+      },
       { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOff },
       stopped,
-    );
-    await flow.task(
-      STOP,
-      "stopped",
-      async (progress) => {
-        if (result === "timeout") {
-          const message = `Failed to stop instance ${id}`;
-          progress.update(message, 1.0);
-          throw new RecoveryError("InstanceRecoveryFailureException", message);
-        }
-        progress.update(`Stopped instance: '${id}'`, 1.0);
-      },
-      { last: true },
     );
 
     await flow.task(
@@ -87,27 +79,17 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
       { last: true },
     );
 
-    await flow.task(CONFIRM, "start", async (progress) =>
-      progress.update(`Confirming instance '${id}' vm_state is ACTIVE`, 0.0),
-    );
-    const active = await poll(
+    await confirmTask(
       flow,
-      `${CONFIRM} poll`,
+      CONFIRM,
+      {
+        start: `Confirming instance '${id}' vm_state is ACTIVE`,
+        done: `Confirmed instance '${id}' vm_state is ACTIVE`,
+        failed: `Failed to start instance ${id}`,
+        failure: "InstanceRecoveryFailureException",
+      },
       { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOn },
       async () => (vmState(await nova.server(id)) === "active" ? true : undefined),
-    );
-    await flow.task(
-      CONFIRM,
-      "end",
-      async (progress) => {
-        if (active === "timeout") {
-          const message = `Failed to start instance ${id}`;
-          progress.update(message, 1.0);
-          throw new RecoveryError("InstanceRecoveryFailureException", message);
-        }
-        progress.update(`Confirmed instance '${id}' vm_state is ACTIVE`, 1.0);
-      },
-      { last: true },
     );
   } catch (error) {
     await flow.revert(flow.executed);

@@ -1,5 +1,5 @@
 import { RecoveryError } from "./errors";
-import { Flow, poll, type Recovery } from "./recovery";
+import { confirmTask, Flow, type Recovery } from "./recovery";
 
 // PROCESS STOPPED (masakari-engine.md §3.2): only nova-compute is recovered,
 // by disabling its service and confirming it is disabled. Instances are not
@@ -37,27 +37,17 @@ export async function recoverProcess(recovery: Recovery, hostName: string, proce
       },
       { last: true },
     );
-    await flow.task(CONFIRM, "start", async (progress) =>
-      progress.update(`Confirming compute service is disabled on host: '${hostName}'`, 0.0),
-    );
-    const confirmed = await poll(
+    await confirmTask(
       flow,
-      `${CONFIRM} poll`,
+      CONFIRM,
+      {
+        start: `Confirming compute service is disabled on host: '${hostName}'`,
+        done: `Confirmed compute service is disabled on host: '${hostName}'`,
+        failed: `Failed to disable service ${processName}`,
+        failure: "ProcessRecoveryFailureException",
+      },
       { interval: options.verifyInterval, timeout: options.waitPeriodAfterServiceUpdate },
       async () => ((await isDisabled()) ? true : undefined),
-    );
-    await flow.task(
-      CONFIRM,
-      "end",
-      async (progress) => {
-        if (confirmed === "timeout") {
-          const message = `Failed to disable service ${processName}`;
-          progress.update(message, 1.0);
-          throw new RecoveryError("ProcessRecoveryFailureException", message);
-        }
-        progress.update(`Confirmed compute service is disabled on host: '${hostName}'`, 1.0);
-      },
-      { last: true },
     );
   } catch (error) {
     await flow.revert(flow.executed);

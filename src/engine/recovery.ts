@@ -5,7 +5,7 @@ import type { Database } from "../db/database";
 import type { Log } from "../log";
 import { type Nova, NovaError } from "../openstack/nova";
 import { floatRepr } from "../python";
-import { asFailure, type Failure, RecoveryError } from "./errors";
+import { asFailure, type Failure, type FailureName, RecoveryError } from "./errors";
 import { type FlowKey, type ProgressEntry, recordProgress, type TaskState } from "./store";
 
 // How a flow of upstream's taskflow engine runs as Workflow steps. A task
@@ -192,4 +192,33 @@ export async function poll<T>(
     started ??= at;
     if (i >= maxProbes || at - started >= options.timeout * 1000) return "timeout";
   }
+}
+
+/**
+ * Upstream's confirming tasks: `start` written at 0.0 (when given), Nova
+ * polled until `probe` answers, then `done` at 1.0 and the task SUCCESS,
+ * or, when the poll timed out, `failed` at 1.0 and `failure` raised.
+ */
+export async function confirmTask(
+  flow: Flow,
+  task: string,
+  messages: { readonly start?: string; readonly done: string; readonly failed: string; readonly failure: FailureName },
+  wait: { interval: number; timeout: number },
+  probe: () => Promise<true | undefined>,
+): Promise<void> {
+  const { start } = messages;
+  if (start !== undefined) await flow.task(task, "start", async (progress) => progress.update(start, 0.0));
+  const outcome = await poll(flow, `${task} poll`, wait, probe);
+  await flow.task(
+    task,
+    "end",
+    async (progress) => {
+      if (outcome === "timeout") {
+        progress.update(messages.failed, 1.0);
+        throw new RecoveryError(messages.failure, messages.failed);
+      }
+      progress.update(messages.done, 1.0);
+    },
+    { last: true },
+  );
 }
