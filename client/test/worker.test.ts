@@ -186,7 +186,7 @@ describe("hosts", () => {
 });
 
 describe("notifications", () => {
-  it("a host failure: created, shown, listed; its segment and host in use (409)", async () => {
+  it("a host failure: created, shown, listed; a repeat and its segment's delete refused (409)", async () => {
     const segment = await masakari.segments.create({
       name: unique("failing"),
       recovery_method: "auto",
