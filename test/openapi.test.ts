@@ -66,8 +66,9 @@ describe("GET /openapi.json", () => {
       "page_size",
     ]);
     const sortKey = list.parameters.find((p: Json) => p.name === "sort_key");
-    expect(sortKey.schema.enum).toContain("generated_time");
-    expect(list.parameters.find((p: Json) => p.name === "sort_dir").schema.enum).toEqual(["asc", "desc"]);
+    expect(sortKey).toMatchObject({ style: "form", explode: true });
+    expect(sortKey.schema.items.enum).toContain("generated_time");
+    expect(list.parameters.find((p: Json) => p.name === "sort_dir").schema.items.enum).toEqual(["asc", "desc"]);
   });
 
   it("upstream's request schemas: the validation primitives' keywords", async () => {

@@ -2639,10 +2639,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "service_type" | "description" | "recovery_method" | "enabled";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "service_type" | "description" | "recovery_method" | "enabled")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -2736,10 +2736,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "service_type" | "description" | "recovery_method" | "enabled";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "service_type" | "description" | "recovery_method" | "enabled")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -3197,10 +3197,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "reserved" | "type" | "control_attributes" | "failover_segment_id" | "on_maintenance";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "reserved" | "type" | "control_attributes" | "failover_segment_id" | "on_maintenance")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -3300,10 +3300,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "reserved" | "type" | "control_attributes" | "failover_segment_id" | "on_maintenance";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "name" | "reserved" | "type" | "control_attributes" | "failover_segment_id" | "on_maintenance")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -4006,10 +4006,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "notification_uuid" | "generated_time" | "source_host_uuid" | "type" | "payload" | "status" | "failover_segment_uuid" | "message";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "notification_uuid" | "generated_time" | "source_host_uuid" | "type" | "payload" | "status" | "failover_segment_uuid" | "message")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -4116,10 +4116,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "notification_uuid" | "generated_time" | "source_host_uuid" | "type" | "payload" | "status" | "failover_segment_uuid" | "message";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "notification_uuid" | "generated_time" | "source_host_uuid" | "type" | "payload" | "status" | "failover_segment_uuid" | "message")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -4228,10 +4228,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "notification_uuid" | "instance_uuid" | "instance_name" | "source_host" | "dest_host" | "start_time" | "end_time" | "type" | "status" | "message";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "notification_uuid" | "instance_uuid" | "instance_name" | "source_host" | "dest_host" | "start_time" | "end_time" | "type" | "status" | "message")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };
@@ -4308,10 +4308,10 @@ export interface operations {
                 limit?: number;
                 /** @description The `id` of the last item of the previous page. */
                 marker?: number;
-                /** @description A column to sort by; repeatable. `created_at` then `id` always end the order. */
-                sort_key?: "created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "notification_uuid" | "instance_uuid" | "instance_name" | "source_host" | "dest_host" | "start_time" | "end_time" | "type" | "status" | "message";
-                /** @description The direction of each sort key, in order; repeatable; `desc` by default. */
-                sort_dir?: "asc" | "desc";
+                /** @description Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order. */
+                sort_key?: ("created_at" | "updated_at" | "deleted_at" | "deleted" | "id" | "uuid" | "notification_uuid" | "instance_uuid" | "instance_name" | "source_host" | "dest_host" | "start_time" | "end_time" | "type" | "status" | "message")[];
+                /** @description The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default. */
+                sort_dir?: ("asc" | "desc")[];
                 /** @description Checked like limit and otherwise ignored, as upstream. */
                 page_size?: number;
             };

@@ -68,7 +68,7 @@ describe("segments", () => {
     assert.equal(created.enabled, true);
     assert.match(created.uuid, /^[0-9a-f-]{36}$/);
 
-    const listed = await masakari.segments.list({ recovery_method: "auto", sort_key: "name", sort_dir: "asc" });
+    const listed = await masakari.segments.list({ recovery_method: "auto", sort_key: ["name"], sort_dir: ["asc"] });
     assert.ok(listed.some((s: Segment) => s.uuid === created.uuid));
 
     assert.deepEqual(await masakari.segments.get(created.uuid), created);

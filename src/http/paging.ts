@@ -85,13 +85,13 @@ export function listQuery(columns: readonly string[], filters: readonly QueryPar
     { name: "marker", schema: { type: "integer" }, description: "The `id` of the last item of the previous page." },
     {
       name: "sort_key",
-      schema: { type: "string", enum: [...columns] },
-      description: "A column to sort by; repeatable. `created_at` then `id` always end the order.",
+      schema: { type: "array", items: { type: "string", enum: [...columns] } },
+      description: "Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order.",
     },
     {
       name: "sort_dir",
-      schema: { type: "string", enum: ["asc", "desc"] },
-      description: "The direction of each sort key, in order; repeatable; `desc` by default.",
+      schema: { type: "array", items: { type: "string", enum: ["asc", "desc"] } },
+      description: "The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default.",
     },
     {
       name: "page_size",

@@ -218,10 +218,12 @@ function operation(route: Route, projectForm: boolean): JsonSchema {
     ...params.map(pathParameter),
     { $ref: "#/components/parameters/microversion" },
     { $ref: "#/components/parameters/bookmark" },
+    // A repeatable parameter (an array) is sent as ?key=a&key=b: form, exploded.
     ...(route.docs?.query ?? []).map((q) => ({
       name: q.name,
       in: "query",
       required: false,
+      ...(q.schema.type === "array" ? { style: "form", explode: true } : {}),
       schema: q.schema,
       description: q.description,
     })),
