@@ -50,6 +50,9 @@ export default defineConfig(async () => {
     test: {
       // The Node-side suites (smoke/test) run under node --test.
       include: ["test/**/*.test.ts"],
+      // The engine's suites run Workflows end to end (twenty at once in one
+      // test): seconds each on a loaded 2-core machine, not milliseconds.
+      testTimeout: 30_000,
       setupFiles: ["./test/apply-migrations.ts"],
     },
   };

@@ -1092,14 +1092,20 @@ export interface components {
             event: "STARTED" | "STOPPED";
         };
         NotificationPayload_PROCESS: {
+            /** @example nova-compute */
             process_name: string;
             /** @enum {string} */
             event: "STARTED" | "STOPPED";
         };
         NotificationPayload_VM: {
-            /** @description A UUID as oslo's is_uuid_like reads it (dashes, braces and a urn:uuid: prefix allowed). */
+            /**
+             * @description A UUID as oslo's is_uuid_like reads it (dashes, braces and a urn:uuid: prefix allowed).
+             * @example 01b49c54-b03d-4999-ad94-b4155528485b
+             */
             instance_uuid: string;
+            /** @example STOPPED_FAILED */
             vir_domain_event: string;
+            /** @example LIFECYCLE */
             event: string;
         };
         Segment: {
@@ -1138,8 +1144,12 @@ export interface components {
                 enabled?: components["schemas"]["Boolean"];
             };
         };
-        /** @description Upstream's 'name' format: printable characters, not starting or ending with whitespace. */
+        /**
+         * @description Upstream's 'name' format: printable characters, not starting or ending with whitespace.
+         * @example rack-4
+         */
         Name: string;
+        /** @example Hosts behind PDU 4 */
         Description: string | null;
         /** @enum {boolean|string} */
         Boolean: true | "True" | "TRUE" | "true" | "1" | "ON" | "On" | "on" | "YES" | "Yes" | "yes" | false | "False" | "FALSE" | "false" | "0" | "OFF" | "Off" | "off" | "NO" | "No" | "no";
@@ -1216,6 +1226,7 @@ export interface components {
             host: {
                 name: components["schemas"]["Name"];
                 type: string;
+                /** @example Hosts behind PDU 4 */
                 control_attributes: string;
                 reserved?: components["schemas"]["Boolean"];
                 on_maintenance?: components["schemas"]["Boolean"];
@@ -1225,6 +1236,7 @@ export interface components {
             host: {
                 name?: components["schemas"]["Name"];
                 type?: string;
+                /** @example Hosts behind PDU 4 */
                 control_attributes?: string;
                 reserved?: components["schemas"]["Boolean"];
                 on_maintenance?: components["schemas"]["Boolean"];
@@ -1289,6 +1301,7 @@ export interface components {
              */
             state: string;
         };
+        /** @example compute-1 */
         Hostname: string;
         Vmove: {
             id: number;
@@ -1527,7 +1540,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+        /**
+         * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+         * @example instance-ha 1.3
+         */
         microversion: string;
         /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
         bookmark: string;
@@ -1551,7 +1567,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1609,7 +1628,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1632,7 +1654,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1655,7 +1680,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1681,7 +1709,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1707,7 +1738,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1730,7 +1764,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1756,7 +1793,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1781,7 +1821,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1808,7 +1851,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1869,7 +1915,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1894,7 +1943,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1919,7 +1971,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -1982,7 +2037,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2009,7 +2067,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2036,7 +2097,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2080,7 +2144,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2103,7 +2170,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2150,7 +2220,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2176,7 +2249,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2199,7 +2275,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2225,7 +2304,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2250,7 +2332,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2277,7 +2362,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2324,7 +2412,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2349,7 +2440,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2374,7 +2468,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2423,7 +2520,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2450,7 +2550,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2477,7 +2580,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2500,7 +2606,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2526,7 +2635,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2551,7 +2663,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2578,7 +2693,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2603,7 +2721,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2647,7 +2768,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2684,7 +2808,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2744,7 +2871,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2784,7 +2914,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2830,7 +2963,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2870,7 +3006,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2916,7 +3055,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2953,7 +3095,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -2995,7 +3140,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3043,7 +3191,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3082,7 +3233,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3107,7 +3261,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3134,7 +3291,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3160,7 +3320,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3205,7 +3368,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3245,7 +3411,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3308,7 +3477,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3350,7 +3522,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3398,7 +3573,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3439,7 +3617,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3486,7 +3667,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3524,7 +3708,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3567,7 +3754,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3616,7 +3806,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3656,7 +3849,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3679,7 +3875,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3705,7 +3904,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3730,7 +3932,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3757,7 +3962,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3782,7 +3990,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3809,7 +4020,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3849,7 +4063,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3874,7 +4091,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3899,7 +4119,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3941,7 +4164,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -3968,7 +4194,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4014,7 +4243,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4051,7 +4283,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4066,7 +4301,10 @@ export interface operations {
                         /** @enum {string} */
                         type: "COMPUTE_HOST" | "VM" | "PROCESS";
                         hostname: components["schemas"]["Hostname"];
-                        /** @description An ISO 8601 time as Python's iso8601 parses it (no offset is UTC). */
+                        /**
+                         * @description An ISO 8601 time as Python's iso8601 parses it (no offset is UTC).
+                         * @example 2026-11-30T02:18:32
+                         */
                         generated_time: string;
                         payload: {
                             [key: string]: string;
@@ -4124,7 +4362,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4164,7 +4405,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4182,7 +4426,10 @@ export interface operations {
                         /** @enum {string} */
                         type: "COMPUTE_HOST" | "VM" | "PROCESS";
                         hostname: components["schemas"]["Hostname"];
-                        /** @description An ISO 8601 time as Python's iso8601 parses it (no offset is UTC). */
+                        /**
+                         * @description An ISO 8601 time as Python's iso8601 parses it (no offset is UTC).
+                         * @example 2026-11-30T02:18:32
+                         */
                         generated_time: string;
                         payload: {
                             [key: string]: string;
@@ -4236,7 +4483,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4276,7 +4526,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4316,7 +4569,10 @@ export interface operations {
                 page_size?: number;
             };
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4358,7 +4614,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4385,7 +4644,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4410,7 +4672,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4437,7 +4702,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4463,7 +4731,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4491,7 +4762,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4532,7 +4806,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4558,7 +4835,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4584,7 +4864,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4627,7 +4910,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];
@@ -4655,7 +4941,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it. */
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
                 "OpenStack-API-Version"?: components["parameters"]["microversion"];
                 /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
                 "x-d1-bookmark"?: components["parameters"]["bookmark"];

@@ -148,6 +148,7 @@ const PARAMETERS: Record<string, JsonSchema> = {
     required: false,
     description: `The microversion asked for: \`instance-ha X.Y\` (${versionString(MIN_VERSION)}-${versionString(MAX_VERSION)}) or \`instance-ha latest\`; ${versionString(MIN_VERSION)} without it.`,
     schema: { type: "string", examples: ["instance-ha 1.3"] },
+    example: "instance-ha 1.3",
   },
   bookmark: {
     name: "x-d1-bookmark",

@@ -144,6 +144,8 @@ const FORMATS: Record<Format, (s: string) => boolean> = {
 };
 
 interface StringRules {
+  /** Values shown as examples in the OpenAPI document. */
+  readonly examples?: readonly string[];
   readonly nullable?: boolean;
   readonly minLength?: number;
   readonly maxLength?: number;
@@ -193,6 +195,7 @@ export function jsonString(rules: StringRules = {}): z.ZodString | z.ZodNullable
   // Not JSON Schema's own formats: upstream's are looser (a date-time
   // without an offset, a uuid without dashes), so they are patterns here.
   if (format) json.description = FORMAT_TEXT[format];
+  if (rules.examples) json.examples = [...rules.examples];
   return documented(rules.nullable ? base.nullable() : base, json);
 }
 

@@ -4,7 +4,8 @@ import { component, isPrintable, jsonBoolean, jsonString, PRINTABLE, pattern } f
 // one definition each, used by every resource schema.
 
 /** 1-255 printable characters, not starting or ending with a space. */
-export const name = () => component("Name", jsonString({ minLength: 1, maxLength: 255, format: "name" }));
+export const name = () =>
+  component("Name", jsonString({ minLength: 1, maxLength: 255, format: "name", examples: ["rack-4"] }));
 
 /** String or null, newlines and printable characters (tab and CR rejected). */
 export const description = () =>
@@ -13,6 +14,7 @@ export const description = () =>
     jsonString({
       nullable: true,
       minLength: 0,
+      examples: ["Hosts behind PDU 4"],
       pattern: {
         // Upstream's pattern is a 4 KB class of every printable BMP character,
         // quoted whole in its message; this quotes its shape instead.
@@ -37,5 +39,10 @@ export const boolean = () => component("Boolean", jsonBoolean());
 export const hostname = () =>
   component(
     "Hostname",
-    jsonString({ minLength: 1, maxLength: 255, pattern: pattern("^[a-zA-Z0-9-._]*$", /^[a-zA-Z0-9\-._]*$/) }),
+    jsonString({
+      minLength: 1,
+      maxLength: 255,
+      pattern: pattern("^[a-zA-Z0-9-._]*$", /^[a-zA-Z0-9\-._]*$/),
+      examples: ["compute-1"],
+    }),
   );

@@ -26,7 +26,7 @@ const notification = jsonObject(
   {
     type: jsonEnum(NOTIFICATION_TYPES, { display: "tuple" }),
     hostname: hostname(),
-    generated_time: jsonString({ format: "date-time" }),
+    generated_time: jsonString({ format: "date-time", examples: ["2026-11-30T02:18:32"] }),
     payload: payload(),
   },
   { required: ["type", "hostname", "generated_time", "payload"], order: ["required", "additionalProperties"] },
@@ -51,14 +51,14 @@ export const payloadSchemas: Record<NotificationType, z.ZodType> = {
     { required: ["event"], order: ["required", "additionalProperties"] },
   ),
   PROCESS: jsonObject(
-    { process_name: jsonString({ minLength: 1, maxLength: 4096 }), event: event() },
+    { process_name: jsonString({ minLength: 1, maxLength: 4096, examples: ["nova-compute"] }), event: event() },
     { required: ["process_name", "event"], order: ["required", "additionalProperties"] },
   ),
   VM: jsonObject(
     {
-      instance_uuid: jsonString({ format: "uuid" }),
-      vir_domain_event: jsonString({ minLength: 1, maxLength: 255 }),
-      event: jsonString({ minLength: 1, maxLength: 255 }),
+      instance_uuid: jsonString({ format: "uuid", examples: ["01b49c54-b03d-4999-ad94-b4155528485b"] }),
+      vir_domain_event: jsonString({ minLength: 1, maxLength: 255, examples: ["STOPPED_FAILED"] }),
+      event: jsonString({ minLength: 1, maxLength: 255, examples: ["LIFECYCLE"] }),
     },
     { required: ["instance_uuid", "vir_domain_event", "event"], order: ["required", "additionalProperties"] },
   ),
