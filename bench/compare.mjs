@@ -25,8 +25,10 @@ const HERE = import.meta.dirname;
 // in what a request costs shows at either.
 const CONNECTIONS = 8;
 // In the full run's range (bench/README.md), and none of its ports, so a
-// Worker it left behind cannot answer here.
+// Worker it left behind cannot answer here; the same for the Nova stand-in
+// of a side whose Worker has the recovery engine (lib/targets.mjs).
 const PORT = 18844;
+const NOVA_PORT = 18847;
 
 const { values: opts } = parseArgs({
   options: {
@@ -89,6 +91,7 @@ const runs = await undoing(
               script: side.bundle.script,
               persist: path.join(tmp, `${side.name}-${round}`),
               config: side.config,
+              novaPort: NOVA_PORT,
               name: side.name,
             });
             await t.exec(baseData(seconds));

@@ -1,23 +1,36 @@
 #!/usr/bin/env node
-// npm run bench [-- --seconds N] [--quick] [--skip-reference] [--skip-scale]
+// npm run bench [-- --seconds N] [--quick] [--skip-reference] [--skip-scale] [--skip-engine]
+// npm run bench -- --engine-only
 //
 // Loads the built Worker (workerd through Miniflare, local D1), the real
 // Masakari 14.0.2 and two ceiling Workers in turn with the same wrk load,
-// the same data and the same durations; then the scale run. Prints the
-// table, writes bench/results/<date>.json and the table into
-// bench/README.md. See bench/README.md.
+// the same data and the same durations; then the scale run and the
+// recovery engine's host failures. Prints the tables, writes
+// bench/results/<date>.json and the tables into bench/README.md. With
+// --engine-only, only the recovery engine (bench/results/engine-<date>.json).
+// See bench/README.md.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildBundle, sourceLocator } from "./lib/bundle.mjs";
-import { using } from "./lib/cleanup.mjs";
+import { workingTree } from "./lib/checkout.mjs";
+import { undoing, using } from "./lib/cleanup.mjs";
+import { ENGINE_CASES, measureEngine, QUICK_ENGINE_CASES } from "./lib/engine.mjs";
 import { requireWrk, runWrk } from "./lib/load.mjs";
 import { BASE_SEGMENTS, baseData, FIRST_FREE_HOST, log, measure } from "./lib/measure.mjs";
 import { profile } from "./lib/profile.mjs";
-import { checks, machine, markdown, writeReadme } from "./lib/report.mjs";
+import {
+  checks,
+  ENGINE_SECTION,
+  engineMarkdown,
+  machine,
+  markdown,
+  RESULTS_SECTION,
+  writeReadme,
+} from "./lib/report.mjs";
 import * as seed from "./lib/seed.mjs";
-import { startCeiling, startReference, startWorker } from "./lib/targets.mjs";
+import { startCeiling, startReference, startWorker, workerConfig } from "./lib/targets.mjs";
 
 const HERE = import.meta.dirname;
 const { values: opts } = parseArgs({
@@ -27,6 +40,9 @@ const { values: opts } = parseArgs({
     "skip-reference": { type: "boolean", default: false },
     "skip-scale": { type: "boolean", default: false },
     "skip-profile": { type: "boolean", default: false },
+    "skip-engine": { type: "boolean", default: false },
+    // The recovery engine's host failures alone (bench/lib/engine.mjs).
+    "engine-only": { type: "boolean", default: false },
     // A diagnosis, not a measurement of the API as deployed: V8 flags for
     // every workerd Miniflare starts (MINIFLARE_WORKERD_V8_FLAGS). Such a run
     // leaves bench/README.md alone.
@@ -46,17 +62,55 @@ const SCALE_WORKLOADS = [
   "create-segment",
 ];
 
+const ENGINE = opts.quick ? QUICK_ENGINE_CASES : ENGINE_CASES;
+
 const now = new Date().toISOString().slice(0, 19);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-bench-"));
+// The Worker's targets run one at a time, each with its Nova stand-in on
+// `nova` (lib/targets.mjs).
+const ports = { worker: 18840, hello: 18841, floor: 18842, scale: 18843, nova: 18845, engine: 18846, reference: 18850 };
 const measured = (target, options) => measure(target, { seconds, now, ...options });
+const startWorkerTarget = (options) => startWorker({ novaPort: ports.nova, ...options });
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+const engineRun = () =>
+  measureEngine({
+    script: bundle.script,
+    config: workerConfig(),
+    port: ports.engine,
+    novaPort: ports.nova,
+    tmp,
+    cases: ENGINE,
+  });
 
-requireWrk();
+if (!opts["engine-only"]) requireWrk();
 log("building the Worker bundle (wrangler deploy --dry-run)");
 const bundle = buildBundle(path.join(HERE, ".build"));
 log(`bundle: ${bundle.uploadKiB} KiB, gzip ${bundle.gzipKiB} KiB`);
+// What the bundle was built from.
+const source = workingTree({ except: "bench" });
+
+if (opts["engine-only"]) {
+  const engine = await undoing(() => fs.rmSync(tmp, { recursive: true, force: true }), engineRun);
+  const result = {
+    date: new Date().toISOString(),
+    command,
+    machine: machine(),
+    source,
+    v8Flags: opts["v8-flags"] ?? null,
+    bundle,
+    engine,
+  };
+  fs.mkdirSync(path.join(HERE, "results"), { recursive: true });
+  const file = path.join(HERE, "results", `engine-${result.date.replaceAll(":", "-")}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const table = engineMarkdown(result);
+  console.log(table);
+  if (result.v8Flags === null) writeReadme(path.join(HERE, "README.md"), table, ENGINE_SECTION);
+  log(`wrote ${path.relative(process.cwd(), file)}${result.v8Flags === null ? " and bench/README.md" : ""}`);
+  process.exit(0);
+}
 
 const runs = [];
-const ports = { worker: 18840, hello: 18841, floor: 18842, scale: 18843, reference: 18850 };
 
 runs.push(
   ...(await using(
@@ -82,7 +136,11 @@ runs.push(
 runs.push(
   ...(await using(
     async () => {
-      const t = await startWorker({ port: ports.worker, script: bundle.script, persist: path.join(tmp, "worker") });
+      const t = await startWorkerTarget({
+        port: ports.worker,
+        script: bundle.script,
+        persist: path.join(tmp, "worker"),
+      });
       await t.exec(baseData(seconds));
       return t;
     },
@@ -108,7 +166,7 @@ if (!opts["skip-scale"]) {
     log(`scale: ${n} segments`);
     const rows = await using(
       async () => {
-        const t = await startWorker({
+        const t = await startWorkerTarget({
           port: ports.scale,
           script: bundle.script,
           persist: path.join(tmp, `scale-${n}`),
@@ -124,7 +182,7 @@ if (!opts["skip-scale"]) {
     log(`scale: ${n} notifications`);
     const rows = await using(
       async () => {
-        const t = await startWorker({
+        const t = await startWorkerTarget({
           port: ports.scale,
           script: bundle.script,
           persist: path.join(tmp, `scale-n${n}`),
@@ -152,7 +210,7 @@ if (!opts["skip-profile"]) {
     log(`profile: ${workload}`);
     const p = await using(
       async () => {
-        const t = await startWorker({
+        const t = await startWorkerTarget({
           port: ports.scale,
           script: bundle.script,
           persist: path.join(tmp, "profile"),
@@ -162,11 +220,19 @@ if (!opts["skip-profile"]) {
         return t;
       },
       async (t) => {
-        runWrk({ url: t.url, workload, connections: 8, seconds: 1, tag: "pw", offset: FIRST_FREE_HOST, now });
+        await runWrk({ url: t.url, workload, connections: 8, seconds: 1, tag: "pw", offset: FIRST_FREE_HOST, now });
         return profile(
           9240,
           async () => {
-            runWrk({ url: t.url, workload, connections: 8, seconds, tag: "p", offset: FIRST_FREE_HOST + 10_000, now });
+            await runWrk({
+              url: t.url,
+              workload,
+              connections: 8,
+              seconds,
+              tag: "p",
+              offset: FIRST_FREE_HOST + 10_000,
+              now,
+            });
           },
           { sourceFor },
         );
@@ -176,16 +242,25 @@ if (!opts["skip-profile"]) {
   }
 }
 
+// The recovery engine's own cost per instance of a failed host.
+let engine = null;
+if (!opts["skip-engine"]) {
+  log("recovery engine: host failures");
+  engine = await engineRun();
+}
+
 const result = {
   date: new Date().toISOString(),
-  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  command,
   machine: machine(),
+  source,
   seconds,
   v8Flags: opts["v8-flags"] ?? null,
   bundle,
   runs,
   scale,
   profiles,
+  engine,
 };
 result.checks = checks(result);
 fs.rmSync(tmp, { recursive: true, force: true });
@@ -194,8 +269,11 @@ const file = path.join(HERE, "results", `${result.date.replaceAll(":", "-")}.jso
 fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 const table = markdown(result);
 console.log(table);
+const engineTable = engine ? engineMarkdown(result) : null;
+if (engineTable) console.log(`\n${engineTable}`);
 if (result.v8Flags === null) {
-  writeReadme(path.join(HERE, "README.md"), table);
+  writeReadme(path.join(HERE, "README.md"), table, RESULTS_SECTION);
+  if (engineTable) writeReadme(path.join(HERE, "README.md"), engineTable, ENGINE_SECTION);
   log(`wrote ${path.relative(process.cwd(), file)} and bench/README.md`);
 } else {
   log(`wrote ${path.relative(process.cwd(), file)} (V8 flags ${result.v8Flags}: bench/README.md left as it is)`);

@@ -19,10 +19,15 @@ export function commitOf(ref) {
   return { ref, commit, subject: git("log", "-1", "--format=%s", commit) };
 }
 
-/** This checkout: its HEAD, and whether the working tree differs from it. */
-export function workingTree() {
+/**
+ * This checkout: its HEAD, and whether the working tree differs from it,
+ * leaving out the paths under `except` (bench/ for what the Worker is built
+ * from: the benchmark's own files are not in the bundle).
+ */
+export function workingTree({ except } = {}) {
   const head = commitOf("HEAD");
-  const changed = git("status", "--porcelain", "--untracked-files=no") !== "";
+  const paths = except ? ["--", ".", `:(exclude)${except}`] : [];
+  const changed = git("status", "--porcelain", "--untracked-files=no", ...paths) !== "";
   return { ...head, ref: "the working tree", changed };
 }
 

@@ -1,8 +1,13 @@
 // One measured run of wrk (C, from Debian's package) against a target. wrk
 // is lighter than a Node.js load generator, which matters on two cores.
-import { execFileSync } from "node:child_process";
+// It runs as a child process while this one's event loop keeps turning: a
+// Worker's logs reach us through workerd's stdout, and a workerd whose
+// stdout is not read stops when the pipe is full (the recovery engine logs
+// every run), so nothing here may block while wrk loads it.
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 
 const SCRIPT = path.join(import.meta.dirname, "..", "load.lua");
 
@@ -21,12 +26,22 @@ export function requireWrk() {
 }
 
 /**
- * @returns {{ requests: number, rps: number, p50_ms: number, p99_ms: number, errors: number, notified: number }}
+ * @returns {Promise<{ requests: number, rps: number, p50_ms: number, p99_ms: number, errors: number, notified: number }>}
  */
-export function runWrk({ url, workload, connections, seconds, tag, offset = 1, segments = 100, marker = 50, now }) {
+export async function runWrk({
+  url,
+  workload,
+  connections,
+  seconds,
+  tag,
+  offset = 1,
+  segments = 100,
+  marker = 50,
+  now,
+}) {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", SCRIPT, url];
   args.push("--", workload, tag, String(offset), String(segments), String(marker), now);
-  const out = execFileSync("wrk", args, { encoding: "utf8", maxBuffer: 16 << 20 });
+  const { stdout: out } = await promisify(execFile)("wrk", args, { encoding: "utf8", maxBuffer: 16 << 20 });
   const line = out.split("\n").find((l) => l.startsWith("BENCH "));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);
   const r = JSON.parse(line.slice("BENCH ".length));

@@ -20,7 +20,7 @@ export function machine() {
   };
 }
 
-export function checks({ runs, scale, bundle }) {
+export function checks({ runs, scale, bundle, engine }) {
   const out = [];
   const add = (target, pass, detail) => out.push({ target, pass, detail });
   for (const w of [...new Set(runs.filter((r) => r.target === "worker").map((r) => r.workload))]) {
@@ -59,6 +59,13 @@ export function checks({ runs, scale, bundle }) {
       `${ms(b.p50_ms)} vs ${ms(a.p50_ms)} ms (${(b.p50_ms / a.p50_ms).toFixed(2)}×)`,
     );
   add("bundle ≤ 150 KiB gzip", bundle.gzipKiB <= 150, `${bundle.gzipKiB} KiB`);
+  for (const c of engine?.cases ?? []) {
+    add(
+      `engine: ${n0(c.instances)} instances (${c.threads} threads) finished, every instance on the other host`,
+      c.ok,
+      c.ok ? `${c.seconds.toFixed(1)} s` : c.problems.join("; "),
+    );
+  }
   const errors = [...runs, ...scale].reduce((a, r) => a + r.errors, 0);
   add("no errors in any run", errors === 0, `${errors}`);
   return out;
@@ -162,16 +169,62 @@ export function markdown(result) {
   return lines.join("\n");
 }
 
-const START = "<!-- results:start -->";
-const END = "<!-- results:end -->";
+/**
+ * The recovery engine's table: per host failure, the time from the POST to
+ * `finished`, per instance, workerd's CPU time, Nova's calls and the
+ * Workflow's steps.
+ */
+export function engineMarkdown(result) {
+  const { engine, machine } = result;
+  const s = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  const lines = [
+    `Run on ${result.date.slice(0, 10)}: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}. ` +
+      `\`${result.command}\`` +
+      (result.source
+        ? `, the Worker of ${result.source.commit.slice(0, 12)} "${result.source.subject}"` +
+          (result.source.changed ? " with uncommitted changes" : "")
+        : "") +
+      `. Load average (1 min) before the host failures ${engine.loadAverage.before.toFixed(2)}, ` +
+      `after them ${engine.loadAverage.after.toFixed(2)}.`,
+    "",
+    "| instances | threads | POST → finished, s | ms per instance | workerd CPU ms per instance | Nova calls | per instance | Workflow steps | floor: s, CPU ms per instance | result | load average |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|",
+  ];
+  const cpu = (seconds, instances) => (seconds === null ? "–" : ms((seconds * 1000) / instances));
+  for (const c of engine.cases) {
+    lines.push(
+      `| ${n0(c.instances)} | ${c.threads} | ${s(c.seconds)} | ${ms(c.msPerInstance)} | ` +
+        `${c.workerdCpuMsPerInstance === null ? "–" : ms(c.workerdCpuMsPerInstance)} | ${n0(c.novaCalls)} | ` +
+        `${c.novaCallsPerInstance.toFixed(2)} | ${c.workflow.steps === null ? "–" : n0(c.workflow.steps)} | ` +
+        `${c.floor ? `${s(c.floor.seconds)}, ${cpu(c.floor.workerdCpuSeconds, c.instances)}` : "–"} | ` +
+        `${c.ok ? `${c.status}, ${n0(c.movedInstances)} moved` : `**${c.problems.join("; ")}**`} | ` +
+        `${c.loadAverage.before.toFixed(2)} → ${c.loadAverage.after.toFixed(2)} |`,
+    );
+  }
+  const kinds = engine.cases.at(-1)?.novaCallKinds;
+  if (kinds) {
+    lines.push(
+      "",
+      `Nova calls of the last host failure: ${Object.entries(kinds)
+        .map(([k, n]) => `${k} ${n0(n)}`)
+        .join(", ")}.`,
+    );
+  }
+  return lines.join("\n");
+}
 
-/** Replaces the results section of bench/README.md with the latest table. */
-export function writeReadme(file, table) {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# Benchmark\n\n${START}\n${END}\n`;
-  const i = text.indexOf(START);
-  const j = text.indexOf(END);
-  if (i < 0 || j < i) throw new Error(`${file} has no ${START} ... ${END} section`);
-  fs.writeFileSync(file, `${text.slice(0, i + START.length)}\n${table}\n${text.slice(j)}`);
+export const RESULTS_SECTION = "results";
+export const ENGINE_SECTION = "engine";
+
+/** Replaces a section (`<!-- NAME:start -->` ... `<!-- NAME:end -->`) of bench/README.md with `table`. */
+export function writeReadme(file, table, section = RESULTS_SECTION) {
+  const start = `<!-- ${section}:start -->`;
+  const end = `<!-- ${section}:end -->`;
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : `# Benchmark\n\n${start}\n${end}\n`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`${file} has no ${start} ... ${end} section`);
+  fs.writeFileSync(file, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
 }
 
 const median = (xs) => {
