@@ -396,8 +396,8 @@ export function storedHostRow(host: Json) {
 /**
  * For the suites of the API itself: every run of the recovery engine
  * started in the file ends at once, as a run does that finds the
- * notification no longer its to claim (its segment check and its claim
- * mocked), so notifications stay as the API stored them, `new`, as
+ * notification no longer its to claim (its opening step mocked), so
+ * notifications stay as the API stored them, `new`, as
  * upstream's API tests leave the engine out. The engine's own suites
  * (test/engine-*) do not hold it.
  */
@@ -406,8 +406,7 @@ export function holdRecoveries(): void {
   beforeAll(async () => {
     held = await introspectWorkflow(env.RECOVERY);
     await held.modifyAll(async (m) => {
-      await m.mockStepResult({ name: "segment enabled" }, false);
-      await m.mockStepResult({ name: "claim 1" }, "not-claimable");
+      await m.mockStepResult({ name: "start" }, { outcome: "skipped" });
     });
   });
   afterAll(async () => {

@@ -82,6 +82,18 @@ function payloadOf(text: string | null): Record<string, unknown> {
   }
 }
 
+/** How a run opens: it claimed the notification, must wait for its host, or has nothing to do. */
+type Opening =
+  | { readonly outcome: "claimed" | "host-busy"; readonly start: Start }
+  | { readonly outcome: "gone" | "ignored" | "skipped" };
+
+const OPENINGS = {
+  gone: "nothing to run: the notification, its host or its segment is gone, or a later run exists",
+  ignored: "ignored: the segment is disabled",
+  // Upstream's bug 1773132 guard: never recover a notification twice.
+  skipped: "Processing of notification is skipped to avoid recovering from failure twice",
+};
+
 /** How long a run waits before claiming again while its host has a recovery running. */
 const hostBusyWait = (attempt: number) => Math.min(2 ** attempt, 30);
 
@@ -92,12 +104,18 @@ export class RecoveryWorkflow extends WorkflowEntrypoint<Env, RecoveryParams> {
     const db = database(this.env.DB);
     const log = logFor(`notification ${uuid} run ${run}`);
 
-    const start = await runStep(step, "start", async (): Promise<Start | null> => {
+    // One step opens the run: record it, read the notification, upstream's
+    // RPC-path segment check, and a first claim (D16: new/error → running,
+    // one run per source host at a time).
+    const opening = await runStep(step, "start", async (): Promise<Opening> => {
       if (run === 1) await recordFirstRun(db, uuid);
       const latest = await latestRun(db, uuid);
       const subject = await readSubject(db, uuid);
-      if (!subject || latest?.run !== run) return null;
-      return {
+      if (!subject || latest?.run !== run) {
+        await endRun(db, uuid, run);
+        return { outcome: "gone" };
+      }
+      const start: Start = {
         mode: latest.mode,
         status: subject.notification.status,
         type: subject.notification.type,
@@ -107,34 +125,29 @@ export class RecoveryWorkflow extends WorkflowEntrypoint<Env, RecoveryParams> {
         segmentUuid: subject.segment.uuid,
         recoveryMethod: subject.segment.recovery_method,
       };
-    });
-    if (start === null) {
-      log.warn("nothing to run: the notification, its host or its segment is gone, or a later run exists");
-      await runStep(step, "end", () => endRun(db, uuid, run));
-      return "skipped";
-    }
-
-    // Upstream's RPC path checks the segment first; the periodic path does not.
-    if (start.mode === "rpc" && start.status === "new") {
-      const ignored = await runStep(step, "segment enabled", () => ignoreIfSegmentDisabled(db, uuid, run));
-      if (ignored) {
-        log.info("ignored: the segment is disabled");
-        await runStep(step, "end", () => endRun(db, uuid, run));
-        return "ignored";
+      // Upstream's RPC path checks the segment first; the periodic path does not.
+      if (start.mode === "rpc" && start.status === "new" && (await ignoreIfSegmentDisabled(db, uuid, run))) {
+        await endRun(db, uuid, run);
+        return { outcome: "ignored" };
       }
+      const claim = await claimNotification(db, uuid, run);
+      if (claim === "not-claimable") await endRun(db, uuid, run);
+      return claim === "not-claimable" ? { outcome: "skipped" } : { outcome: claim, start };
+    });
+    if (opening.outcome !== "claimed" && opening.outcome !== "host-busy") {
+      log.info(OPENINGS[opening.outcome]);
+      return opening.outcome === "ignored" ? "ignored" : "skipped";
     }
-
-    // D16: new/error → running, one run per source host at a time.
-    for (let attempt = 1; ; attempt++) {
+    const start = opening.start;
+    for (let attempt = 2; opening.outcome === "host-busy"; attempt++) {
+      await step.sleep(`host busy ${attempt - 1}`, hostBusyWait(attempt - 1) * 1000);
       const claim = await runStep(step, `claim ${attempt}`, () => claimNotification(db, uuid, run));
       if (claim === "claimed") break;
       if (claim === "not-claimable") {
-        // Upstream's bug 1773132 guard: never recover a notification twice.
         log.info("Processing of notification is skipped to avoid recovering from failure twice");
         await runStep(step, "end", () => endRun(db, uuid, run));
         return "skipped";
       }
-      await step.sleep(`host busy ${attempt}`, hostBusyWait(attempt) * 1000);
     }
     log.info(`processing ${start.type} notification (${start.mode})`);
 
@@ -185,11 +198,12 @@ async function handle(recovery: Recovery, start: Start): Promise<NotificationSta
     if (upper(hostStatus) !== "NORMAL") return "ignored";
     if (upper(payload.event) === "STARTED") return "finished";
     if (upper(payload.event) !== "STOPPED") return "ignored";
-    await runStep(step, "host on maintenance", () => putOnMaintenance(db, start.hostUuid, true));
-    const reserved =
-      start.recoveryMethod === "auto"
-        ? []
-        : await runStep(step, "reserved hosts", () => reservedHostNames(db, start.segmentUuid));
+    // The host goes on maintenance before the flow, whatever its outcome;
+    // the reserved hosts are listed when the notification starts (upstream).
+    const reserved = await runStep(step, "host on maintenance", async () => {
+      await putOnMaintenance(db, start.hostUuid, true);
+      return start.recoveryMethod === "auto" ? [] : reservedHostNames(db, start.segmentUuid);
+    });
     return outcome(() => recoverHost(recovery, start.hostName, start.segmentUuid, start.recoveryMethod, reserved));
   }
 
