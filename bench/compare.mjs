@@ -36,9 +36,13 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "3" },
     seconds: { type: "string", default: "8" },
     workloads: { type: "string" },
+    // "parked": the recovery runs a notification starts end at once
+    // (bench/engine-parked.js), as the API sees the engine deployed.
+    "engine-runs": { type: "string", default: "in-process" },
   },
 });
-const usage = "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...]";
+const usage =
+  "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...] [--engine-runs in-process|parked]";
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.seconds);
 const workloads = opts.workloads?.split(",").map((w) => w.trim()) ?? WORKLOADS;
@@ -46,6 +50,8 @@ const unknown = workloads.filter((w) => !knownWorkloads().includes(w));
 if (!opts.base) throw new Error(`--base is required\n${usage}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1\n${usage}`);
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a whole number ≥ 1\n${usage}`);
+if (!["in-process", "parked"].includes(opts["engine-runs"] ?? ""))
+  throw new Error(`--engine-runs must be in-process or parked\n${usage}`);
 if (unknown.length > 0)
   throw new Error(`unknown workloads: ${unknown.join(", ")} (bench/load.lua has ${knownWorkloads().join(", ")})`);
 
@@ -93,6 +99,7 @@ const runs = await undoing(
               config: side.config,
               novaPort: NOVA_PORT,
               name: side.name,
+              engineRuns: opts["engine-runs"],
             });
             await t.exec(baseData(seconds));
             return t;

@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+const PARKED = path.join(ROOT, "bench", "engine-parked.js");
 const REFERENCE = path.resolve(ROOT, "../shared/reference");
 const NOVA_SERVER = path.join(ROOT, "test", "fakes", "nova-server.mjs");
 
@@ -163,6 +164,8 @@ export async function startNova({ port }) {
  * on `novaPort`, started here, while the API Worker keeps no NOVA_URL, since
  * there NOVA_URL would also make every host create ask Nova (D10), a cost and
  * answers (400 for the bench's made-up names) the API's figures never had.
+ * `engineRuns: "parked"` binds bench/engine-parked.js in the engine's place:
+ * every create starts a Workflow instance, whose run ends at once.
  */
 export async function startWorker({
   port,
@@ -174,6 +177,7 @@ export async function startWorker({
   inspectorPort,
   config = workerConfig(),
   name = "worker",
+  engineRuns = "in-process",
 }) {
   fs.rmSync(persist, { recursive: true, force: true });
   const exported = bundleExports(script);
@@ -200,7 +204,9 @@ export async function startWorker({
     );
   let nova;
   const also = [];
-  if (workflows.length > 0) {
+  if (workflows.length > 0 && engineRuns === "parked") {
+    also.push({ name: "engine", scriptPath: path.relative(process.cwd(), PARKED), workflows: declare(undefined) });
+  } else if (workflows.length > 0) {
     if (novaPort === undefined)
       throw new Error("a Worker with the recovery engine needs novaPort for its Nova stand-in");
     nova = await startNova({ port: novaPort });
