@@ -4,8 +4,9 @@
 # Runs the TypeScript client's tests (node --test, TypeScript by Node's type
 # stripping): test/options.test.ts against a stub fetch, and
 # test/worker.test.ts against this Worker under `wrangler dev`
-# (AUTH_STRATEGY=noauth2) on a fresh local D1, which it migrates, starts and
-# always stops. Installs the client's dependencies when they are missing.
+# (AUTH_STRATEGY=noauth2) on a fresh local D1 (scripts/worker-dev.sh), which
+# it migrates, starts and always stops. Installs the client's dependencies
+# when they are missing.
 #
 # environment:
 #   CLIENT_TEST_PORT            (18890)  wrangler dev
@@ -19,7 +20,6 @@ ROOT="$(dirname "$CLIENT")"
 PORT="${CLIENT_TEST_PORT:-18890}"
 INSPECTOR_PORT="${CLIENT_TEST_INSPECTOR_PORT:-18891}"
 WORK="$ROOT/.conformance/client"
-WRANGLER="$ROOT/node_modules/.bin/wrangler"
 URL="http://127.0.0.1:$PORT"
 
 log() { echo "test:client: $*" >&2; }
@@ -31,17 +31,12 @@ if [ -z "${CLIENT_WITH_NODE:-}" ] &&
   exec "$ROOT/scripts/with-node.sh" "$0" "$@"
 fi
 
-WORKER_PID=""
 D1_DIR=""
 cleanup() {
-  if [ -n "$WORKER_PID" ]; then
-    kill -TERM -- "-$WORKER_PID" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 -- "-$WORKER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$WORKER_PID" 2>/dev/null
-    wait "$WORKER_PID" 2>/dev/null
-    WORKER_PID=""
+  if [ -n "$D1_DIR" ]; then
+    "$ROOT/scripts/worker-dev.sh" stop "$D1_DIR"
+    rm -rf "$D1_DIR"
   fi
-  [ -n "$D1_DIR" ] && rm -rf "$D1_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -61,24 +56,10 @@ mkdir -p "$WORK"
 wlog="$WORK/wrangler.log"
 D1_DIR="$(mktemp -d "$WORK/d1.XXXXXX")"
 start="$(date +%s.%N)"
-log "applying the migrations to a fresh local D1"
-if ! (cd "$ROOT" && CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$D1_DIR") >"$wlog" 2>&1; then
-  cat "$wlog" >&2; exit 1
-fi
-log "wrangler dev on $URL"
-# its own session and process group, so the whole tree (node, esbuild, workerd) stops together
-(cd "$ROOT" && CI=1 exec setsid "$WRANGLER" dev --ip 127.0.0.1 --port "$PORT" \
-   --inspector-port "$INSPECTOR_PORT" --persist-to "$D1_DIR" --var AUTH_STRATEGY:noauth2 \
-   --show-interactive-dev-session=false --log-level error) >>"$wlog" 2>&1 </dev/null &
-WORKER_PID=$!
-up=0
-for _ in $(seq 1 900); do
-  if curl -fsS -o /dev/null --max-time 2 "$URL/healthcheck" 2>/dev/null; then up=1; break; fi
-  kill -0 "$WORKER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ "$up" != 1 ]; then
-  tail -30 "$wlog" >&2; log "wrangler dev did not come up (see ${wlog#"$ROOT"/})"; exit 1
+log "wrangler dev on $URL, on a fresh local D1"
+if ! "$ROOT/scripts/worker-dev.sh" start "$D1_DIR" "$PORT" "$INSPECTOR_PORT" "$wlog" \
+     --var AUTH_STRATEGY:noauth2 --log-level error; then
+  log "wrangler dev did not come up (see ${wlog#"$ROOT"/})"; exit 1
 fi
 log "up after $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
