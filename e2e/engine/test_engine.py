@@ -2,7 +2,7 @@
 """The recovery engine end to end: real notifications, a running Worker, a Nova stand-in.
 
 run.sh starts the Nova stand-in (test/fakes/nova-server.mjs) and this Worker
-under `wrangler dev` (worker.sh), then runs this file:
+under `wrangler dev` (scripts/worker-dev.sh), then runs this file:
 
     ENGINE_ENDPOINT=http://127.0.0.1:18860 ENGINE_NOVA=http://127.0.0.1:18862 \\
         /usr/bin/python3 e2e/engine/test_engine.py [scenario ...]
@@ -34,7 +34,6 @@ import difflib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -52,7 +51,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENDPOINT = os.environ.get("ENGINE_ENDPOINT", "http://127.0.0.1:18860")
 NOVA = os.environ.get("ENGINE_NOVA", "http://127.0.0.1:18862")
 TRACES = os.environ.get("ENGINE_TRACES", os.path.join(ROOT, "..", "shared", "reference", "engine-traces"))
-WORKER_SH = os.path.join(HERE, "worker.sh")
+WORKER_DEV = os.path.join(ROOT, "scripts", "worker-dev.sh")
 
 RUN = uuid.uuid4().hex[:6]
 FINAL = ("finished", "error", "failed", "ignored")
@@ -503,12 +502,15 @@ def gets_after_evacuate(call_list, server_id):
 
 def kill_worker():
     """SIGKILL to wrangler dev's process group (node, esbuild, workerd): a crash, nothing flushed.
-    worker.sh then waits for the group to be gone."""
-    with open(os.path.join(os.environ["ENGINE_WORK"], "worker.pid")) as f:
-        os.killpg(int(f.read().strip()), signal.SIGKILL)
+    worker-dev.sh sends it at once, then waits for the group to be gone and its ports free."""
     killed = time.monotonic()
-    subprocess.run([WORKER_SH, "kill"], check=True)
+    subprocess.run([WORKER_DEV, "kill", os.environ["ENGINE_STATE"]], check=True)
     return killed
+
+
+def restart_worker():
+    """wrangler dev started again as run.sh started it, on the same state; returns once it answers."""
+    subprocess.run([WORKER_DEV, "restart", os.environ["ENGINE_STATE"]], check=True)
 
 
 def run_cron():
@@ -565,7 +567,7 @@ def restart():
         "GETs since the evacuate call %s of the %d each needs" % (t_evacuating, status, t_killed, polled,
                                                                   EVACUATE_POLLS + 1))
 
-    subprocess.run([WORKER_SH, "start"], check=True)
+    restart_worker()
     t_up = at()
     # At once: the evacuations' 20 s run on while the Worker is down.
     cron_wall = time.time()
@@ -631,7 +633,7 @@ def restart_mid_step():
     t_killed = round(kill_worker() - t0, 1)
     before = {k: server_state(server_id)[k] for k in ("locked", "OS-EXT-STS:task_state", "OS-EXT-SRV-ATTR:host")}
     say("  evacuate call held; wrangler dev killed at %ss; the server then: %s" % (t_killed, before))
-    subprocess.run([WORKER_SH, "start"], check=True)
+    restart_worker()
     run_cron()
     t_cron = at()
     notification, timeline = wait_final(uuid_)
