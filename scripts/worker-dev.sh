@@ -33,12 +33,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WRANGLER="$ROOT/node_modules/.bin/wrangler"
 TIMEOUT="${WORKER_DEV_TIMEOUT:-90}"
 
-# wrangler needs Node >= 22 (package.json: >= 24): go through scripts/with-node.sh when run directly
-if [ -z "${WORKER_DEV_WITH_NODE:-}" ] &&
-   ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
-  export WORKER_DEV_WITH_NODE=1
-  exec "$ROOT/scripts/with-node.sh" "$0" "$@"
-fi
+# wrangler needs Node >= 22 (package.json: >= 24): go through scripts/with-node.sh when run
+# directly; stop and kill run no node, and a kill mid-test should not wait for one
+case "${1:-}" in
+  start | restart)
+    if [ -z "${WORKER_DEV_WITH_NODE:-}" ] &&
+       ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
+      export WORKER_DEV_WITH_NODE=1
+      exec "$ROOT/scripts/with-node.sh" "$0" "$@"
+    fi ;;
+esac
 
 usage() {
   echo "usage: scripts/worker-dev.sh start [--keep] STATE_DIR PORT INSPECTOR_PORT LOG [WRANGLER_DEV_ARG...]" >&2
