@@ -3,7 +3,7 @@
 #
 # Runs clients/test_clients.py -- openstacksdk's instance_ha proxy and the
 # `openstack segment|notification` CLI, from Debian -- against
-#   (a) this Worker under `wrangler dev` on a fresh local D1, and
+#   (a) this Worker under `wrangler dev` on a fresh local D1 (scripts/worker-dev.sh), and
 #   (b) the real Masakari reference (../shared/reference/start-masakari.sh
 #       --fresh --engine-stub),
 # one after the other, then compares the two SDK HTTP traces
@@ -30,7 +30,7 @@ WORKER_PORT="${CLIENTS_WORKER_PORT:-18800}"
 INSPECTOR_PORT="${CLIENTS_INSPECTOR_PORT:-18802}"
 REFERENCE_PORT="${CLIENTS_REFERENCE_PORT:-18801}"
 WORK="$ROOT/.conformance/clients"
-WRANGLER="$ROOT/node_modules/.bin/wrangler"
+WORKER_DEV="$ROOT/scripts/worker-dev.sh"
 
 log() { echo "test:clients: $*" >&2; }
 now() { date +%s.%N; }
@@ -76,17 +76,11 @@ install_clients() {
 }
 
 # --- 2. process bookkeeping ------------------------------------------------------------
-WORKER_PID=""
 D1_DIR=""
 REFERENCE_STARTED=0
 
 stop_worker() {
-  [ -n "$WORKER_PID" ] || return 0
-  kill -TERM -- "-$WORKER_PID" 2>/dev/null
-  for _ in $(seq 1 50); do kill -0 -- "-$WORKER_PID" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL -- "-$WORKER_PID" 2>/dev/null
-  wait "$WORKER_PID" 2>/dev/null
-  WORKER_PID=""
+  [ -n "$D1_DIR" ] && "$WORKER_DEV" stop "$D1_DIR"
 }
 
 stop_reference() {
@@ -152,26 +146,10 @@ run_worker() {
     RESULT[worker]="FAIL  port in use"; FAILED=1; return
   fi
   D1_DIR="$(mktemp -d "$WORK/d1.XXXXXX")"
-  log "worker: applying migrations to a fresh local D1 in ${D1_DIR#"$ROOT"/}"
-  if ! (cd "$ROOT" && CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$D1_DIR") >"$wlog" 2>&1; then
-    cat "$wlog" >&2; RESULT[worker]="FAIL  migrations"; FAILED=1; return
-  fi
-  log "worker: wrangler dev on $url"
-  # its own session and process group, so the whole tree (node, esbuild, workerd) stops together
-  (cd "$ROOT" && CI=1 exec setsid "$WRANGLER" dev --ip 127.0.0.1 --port "$WORKER_PORT" \
-     --inspector-port "$INSPECTOR_PORT" --persist-to "$D1_DIR" --var AUTH_STRATEGY:noauth2 \
-     --show-interactive-dev-session=false \
-     --log-level error) >>"$wlog" 2>&1 </dev/null &
-  WORKER_PID=$!
-  local up=0
-  for _ in $(seq 1 180); do
-    if answers "$url/healthcheck"; then up=1; break; fi
-    kill -0 "$WORKER_PID" 2>/dev/null || break
-    sleep 0.5
-  done
-  if [ "$up" != 1 ]; then
-    tail -30 "$wlog" >&2; RESULT[worker]="FAIL  wrangler dev did not come up (see ${wlog#"$ROOT"/})"; FAILED=1
-    stop_worker; return
+  log "worker: wrangler dev on $url, on a fresh local D1 in ${D1_DIR#"$ROOT"/}"
+  if ! "$WORKER_DEV" start "$D1_DIR" "$WORKER_PORT" "$INSPECTOR_PORT" "$wlog" \
+       --var AUTH_STRATEGY:noauth2 --log-level error; then
+    RESULT[worker]="FAIL  wrangler dev did not come up (see ${wlog#"$ROOT"/})"; FAILED=1; return
   fi
   log "worker: up after $(elapsed "$start") s; running the suite"
   run_suite worker "$url/v1"
