@@ -35,7 +35,7 @@ KEYSTONE_PORT="${SMOKE_KEYSTONE_PORT:-18873}"
 KEYSTONE_WORKER_PORT="${SMOKE_KEYSTONE_WORKER_PORT:-18874}"
 DEAD_PORT="${SMOKE_DEAD_PORT:-18879}"
 WORK="$ROOT/.conformance/smoke"
-WRANGLER="$ROOT/node_modules/.bin/wrangler"
+WORKER_DEV="$ROOT/scripts/worker-dev.sh"
 
 # wrangler and the smoke need Node >= 24: go through scripts/with-node.sh when run directly
 if [ -z "${SMOKE_WITH_NODE:-}" ] &&
@@ -47,19 +47,14 @@ fi
 log() { echo "smoke/run-both: $*" >&2; }
 
 # --- servers ----------------------------------------------------------------------------
-WORKER_PIDS=()
+WORKER_STATES=()
 REFERENCE_STARTED=0
 KEYSTONE_STARTED=0
 
 stop_workers() {
-  local pid
-  for pid in "${WORKER_PIDS[@]}"; do
-    kill -TERM -- "-$pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  WORKER_PIDS=()
+  local state
+  for state in "${WORKER_STATES[@]}"; do "$WORKER_DEV" stop "$state"; done
+  WORKER_STATES=()
 }
 
 cleanup() {
@@ -75,24 +70,10 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start_worker NAME PORT [--var ...]: wrangler dev on a fresh local D1 in $WORK/NAME-d1
 start_worker() {
-  local name="$1" port="$2" wlog="$WORK/$1-wrangler.log" pid
+  local name="$1" port="$2"
   shift 2
-  if listening "$port" || listening "$((port + 1))"; then log "port $port or $((port + 1)) is in use"; return 1; fi
-  rm -rf "$WORK/$name-d1"
-  (cd "$ROOT" && CI=1 "$WRANGLER" d1 migrations apply DB --local --persist-to "$WORK/$name-d1") >"$wlog" 2>&1 ||
-    { cat "$wlog" >&2; return 1; }
-  # its own process group, so the whole tree (node, esbuild, workerd) stops together
-  (cd "$ROOT" && CI=1 exec setsid "$WRANGLER" dev --ip 127.0.0.1 --port "$port" --inspector-port "$((port + 1))" \
-     --persist-to "$WORK/$name-d1" --show-interactive-dev-session=false --log-level error "$@") >>"$wlog" 2>&1 </dev/null &
-  pid=$!
-  WORKER_PIDS+=("$pid")
-  for _ in $(seq 1 180); do
-    curl -sf "http://127.0.0.1:$port/healthcheck" >/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  tail -30 "$wlog" >&2
-  return 1
+  WORKER_STATES+=("$WORK/$name-d1")
+  "$WORKER_DEV" start "$WORK/$name-d1" "$port" "$((port + 1))" "$WORK/$name-wrangler.log" --log-level error "$@"
 }
 
 # --- cases --------------------------------------------------------------------------------
