@@ -20,9 +20,8 @@
 //
 // environment: DOCS_WORKER_PORT (18880; its inspector +1), CHROMIUM
 // (/usr/bin/chromium). Logs and the D1: .conformance/docs/ (git-ignored).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -67,64 +66,20 @@ function installChromium() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM} after installing chromium`);
 }
 
-const listening = (port) =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => resolve(socket.end() && true));
-    socket.once("error", () => resolve(false));
-  });
-
-let worker;
-async function startWorker() {
-  if ((await listening(PORT)) || (await listening(PORT + 1))) throw new Error(`port ${PORT} or ${PORT + 1} is in use`);
-  const d1 = path.join(WORK, "d1");
-  const wlog = path.join(WORK, "wrangler.log");
-  fs.rmSync(d1, { recursive: true, force: true });
-  const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
-  const env = { ...process.env, CI: "1" };
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", d1], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", fs.openSync(wlog, "w"), fs.openSync(wlog, "a")],
-  });
-  const out = fs.openSync(wlog, "a");
-  // Its own process group (detached), so the whole tree (node, esbuild,
-  // workerd) stops together.
-  worker = spawn(
-    wrangler,
-    [
-      ...["dev", "--ip", "127.0.0.1", "--port", String(PORT), "--inspector-port", String(PORT + 1)],
-      ...["--persist-to", d1, "--var", "AUTH_STRATEGY:noauth2", "--show-interactive-dev-session=false"],
-    ],
-    { cwd: ROOT, env, detached: true, stdio: ["ignore", out, out] },
-  );
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (worker.exitCode !== null) break;
-    try {
-      if ((await fetch(`${ORIGIN}/healthcheck`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(
-    `wrangler dev did not answer on ${ORIGIN}; see .conformance/docs/wrangler.log:\n${fs.readFileSync(wlog, "utf8").slice(-3000)}`,
-  );
+// The Worker under wrangler dev, started and stopped by scripts/worker-dev.sh
+// (its own process group; on a failed start, the end of its log on stderr).
+const WORKER_DEV = path.join(ROOT, "scripts", "worker-dev.sh");
+const D1 = path.join(WORK, "d1");
+let workerStarted = false;
+function startWorker() {
+  workerStarted = true;
+  const args = [D1, String(PORT), String(PORT + 1), path.join(WORK, "wrangler.log"), "--var", "AUTH_STRATEGY:noauth2"];
+  if (spawnSync(WORKER_DEV, ["start", ...args], { stdio: ["ignore", process.stderr, process.stderr] }).status !== 0)
+    throw new Error(`wrangler dev did not answer on ${ORIGIN}; see .conformance/docs/wrangler.log`);
 }
 
-async function stopWorker() {
-  if (!worker || worker.exitCode !== null) return;
-  const group = -worker.pid;
-  const ended = new Promise((r) => worker.once("exit", r));
-  try {
-    process.kill(group, "SIGTERM");
-  } catch {}
-  const timer = setTimeout(() => {
-    try {
-      process.kill(group, "SIGKILL");
-    } catch {}
-  }, 10_000);
-  await ended;
-  clearTimeout(timer);
+function stopWorker() {
+  if (workerStarted) spawnSync(WORKER_DEV, ["stop", D1], { stdio: ["ignore", process.stderr, process.stderr] });
 }
 
 // --- 2. the routing of assets and Worker ---------------------------------------------------
@@ -311,7 +266,7 @@ async function main() {
   });
   installChromium();
   log(`wrangler dev on ${ORIGIN}`);
-  await startWorker();
+  startWorker();
   const document = await checkRouting();
   if (!document) throw new Error("no document at /openapi.json");
 
@@ -344,7 +299,7 @@ async function main() {
 async function cleanup() {
   await context?.close().catch(() => {});
   if (profile) fs.rmSync(profile, { recursive: true, force: true });
-  await stopWorker();
+  stopWorker();
 }
 process.once("SIGINT", () => cleanup().finally(() => process.exit(130)));
 process.once("SIGTERM", () => cleanup().finally(() => process.exit(143)));
