@@ -28,18 +28,16 @@ import glob
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
 EXPECTED = os.path.join(HERE, "expected-differences.json")
 PY = "/usr/bin/python3"
+WORKER_DEV = os.path.join(ROOT, "scripts", "worker-dev.sh")
 
 P = argparse.ArgumentParser()
 P.add_argument("--record", action="store_true")
@@ -50,25 +48,6 @@ A = P.parse_args()
 
 def log(message):
     print(f"conformance: {message}", file=sys.stderr, flush=True)
-
-
-def answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except Exception:
-        return False
-
-
-def wait_for(url, seconds, process=None):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if answers(url):
-            return
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"conformance: {url} did not come up (exit {process.returncode})")
-        time.sleep(0.5)
-    raise SystemExit(f"conformance: {url} did not answer within {seconds} s")
 
 
 def capture(base, db, name):
@@ -93,35 +72,27 @@ def run_reference():
 
 def run_worker():
     state = os.path.join(A.work, "d1")
-    shutil.rmtree(state, ignore_errors=True)
-    wrangler = os.path.join(ROOT, "node_modules", ".bin", "wrangler")
-    subprocess.run([wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "CI": "1"})
     nova_port = A.port + 1
     nova = subprocess.Popen(["node", os.path.join(HERE, "fake-nova.mjs"), str(nova_port)],
                             stderr=subprocess.DEVNULL, start_new_session=True)
     log(f"starting the Worker under wrangler dev on port {A.port}")
-    worker = subprocess.Popen(
-        [wrangler, "dev", "--ip", "127.0.0.1", "--port", str(A.port), "--inspector-port", str(A.port + 2),
-         "--persist-to", state,
-         "--var", "AUTH_STRATEGY:noauth2", "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}",
-         "--show-interactive-dev-session=false",
-         "--log-level", "error"],
-        cwd=ROOT, stdout=open(os.path.join(A.work, "wrangler.log"), "w"), stderr=subprocess.STDOUT,
-        start_new_session=True, env={**os.environ, "CI": "1"})
     try:
-        wait_for(f"http://127.0.0.1:{A.port}/healthcheck", 90, worker)
+        # scripts/worker-dev.sh: a fresh local D1 in state, wrangler dev in its own process group
+        started = subprocess.run(
+            [WORKER_DEV, "start", state, str(A.port), str(A.port + 2), os.path.join(A.work, "wrangler.log"),
+             "--var", "AUTH_STRATEGY:noauth2", "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}",
+             "--log-level", "error"])
+        if started.returncode != 0:
+            raise SystemExit(f"conformance: the Worker did not come up on port {A.port}")
         [db] = [path for path in glob.glob(os.path.join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
                 if not path.endswith("metadata.sqlite")]
         return capture(f"http://127.0.0.1:{A.port}", db, "worker")
     finally:
-        for process in (worker, nova):
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        worker.wait(timeout=30)
+        subprocess.run([WORKER_DEV, "stop", state])
+        try:
+            os.killpg(nova.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 HEADER = re.compile(r"^#(\d+) \S+ \S+ \((.*)\)(: not in candidate run)?$")
