@@ -77,9 +77,13 @@ def run_worker():
                             stderr=subprocess.DEVNULL, start_new_session=True)
     log(f"starting the Worker under wrangler dev on port {A.port}")
     try:
-        # scripts/worker-dev.sh: a fresh local D1 in state, wrangler dev in its own process group
+        # scripts/worker-dev.sh: a fresh local D1 in state, wrangler dev in its own process group;
+        # the API alone (--api-only), as the reference runs without masakari-engine (the
+        # catalogue's notifications stay new there; the engine is compared with the real
+        # one's traces in npm test and npm run test:engine)
         started = subprocess.run(
-            [WORKER_DEV, "start", state, str(A.port), str(A.port + 2), os.path.join(A.work, "wrangler.log"),
+            [WORKER_DEV, "start", "--api-only", state, str(A.port), str(A.port + 2),
+             os.path.join(A.work, "wrangler.log"),
              "--var", "AUTH_STRATEGY:noauth2", "--var", f"NOVA_URL:http://127.0.0.1:{nova_port}",
              "--log-level", "error"])
         if started.returncode != 0:

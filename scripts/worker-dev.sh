@@ -3,9 +3,13 @@
 # as a server: one place that knows how it is migrated, started, waited for
 # and stopped.
 #
-#   scripts/worker-dev.sh start [--keep] STATE_DIR PORT INSPECTOR_PORT LOG [WRANGLER_DEV_ARG...]
+#   scripts/worker-dev.sh start [--keep] [--api-only] STATE_DIR PORT INSPECTOR_PORT LOG [WRANGLER_DEV_ARG...]
 #       Applies the migrations to a fresh local D1 in STATE_DIR (with --keep,
-#       to the state already there), starts `wrangler dev --persist-to
+#       to the state already there). With --api-only the Worker runs without
+#       its recovery engine (wrangler.toml less its [[workflows]] and
+#       [triggers], in the git-ignored wrangler.api-only.toml): notifications
+#       stay as the API stored them, for the suites that compare the API with
+#       the reference Masakari, which runs without masakari-engine. Starts `wrangler dev --persist-to
 #       STATE_DIR` on 127.0.0.1:PORT in its own session and process group,
 #       records it in STATE_DIR and returns once GET /healthcheck answers.
 #       The arguments after LOG go to wrangler dev as they are:
@@ -45,7 +49,7 @@ case "${1:-}" in
 esac
 
 usage() {
-  echo "usage: scripts/worker-dev.sh start [--keep] STATE_DIR PORT INSPECTOR_PORT LOG [WRANGLER_DEV_ARG...]" >&2
+  echo "usage: scripts/worker-dev.sh start [--keep] [--api-only] STATE_DIR PORT INSPECTOR_PORT LOG [WRANGLER_DEV_ARG...]" >&2
   echo "       scripts/worker-dev.sh restart|stop|kill STATE_DIR" >&2
   exit 2
 }
@@ -142,14 +146,27 @@ launch() {
   trap - EXIT INT TERM
 }
 
+# wrangler.toml without the engine's tables: the API alone.
+api_only_config() {
+  awk '/^\[/ { skip = ($0 ~ /^\[\[workflows\]\]/ || $0 ~ /^\[triggers\]/) } !skip' \
+    "$ROOT/wrangler.toml" >"$ROOT/wrangler.api-only.toml"
+  echo "--config=wrangler.api-only.toml"
+}
+
 start() {
-  local keep=0
-  [ "${1:-}" = --keep ] && { keep=1; shift; }
+  local keep=0 extra=()
+  while :; do
+    case "${1:-}" in
+      --keep) keep=1; shift ;;
+      --api-only) extra+=("$(api_only_config)"); shift ;;
+      *) break ;;
+    esac
+  done
   [ "$#" -ge 4 ] || usage
   load "$1"
   alive "$PID" && { say "wrangler dev (process group $PID) already runs on ${STATE#"$ROOT"/}"; exit 1; }
   PORT="$2" INSPECTOR_PORT="$3" LOG="$(absolute "$4")"
-  DEV_ARGS=("${@:5}")
+  DEV_ARGS=("${extra[@]}" "${@:5}")
   [[ "$PORT$INSPECTOR_PORT" =~ ^[0-9]+$ ]] || usage
   ports_free
   if [ "$keep" = 0 ] && [ -d "$STATE" ]; then
