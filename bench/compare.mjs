@@ -15,8 +15,9 @@ import { parseArgs } from "node:util";
 import { buildBundle } from "./lib/bundle.mjs";
 import { commitOf, inCheckout, workingTree } from "./lib/checkout.mjs";
 import { undoing, using } from "./lib/cleanup.mjs";
+import { interleave, interleaveMarkdown, workerdPid } from "./lib/interleave.mjs";
 import { knownWorkloads, requireWrk } from "./lib/load.mjs";
-import { baseData, log, measure, WORKLOADS } from "./lib/measure.mjs";
+import { baseData, log, measure, poolHosts, WORKLOADS } from "./lib/measure.mjs";
 import { compareMarkdown, compareSummary, machine } from "./lib/report.mjs";
 import { startWorker, workerConfig } from "./lib/targets.mjs";
 
@@ -37,12 +38,17 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "8" },
     workloads: { type: "string" },
     // "parked": the recovery runs a notification starts end at once
-    // (bench/engine-parked.js), as the API sees the engine deployed.
+    // (bench/engine-parked.js); "remote": the Workflow binding is a service
+    // whose create() answers at once (bench/workflows-service.js), as the
+    // API sees the Workflows service deployed.
     "engine-runs": { type: "string", default: "in-process" },
+    // Both Workers up at once, runs of `--seconds` alternating N times per
+    // workload, with CPU per request (lib/interleave.mjs).
+    interleave: { type: "string" },
   },
 });
 const usage =
-  "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...] [--engine-runs in-process|parked]";
+  "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...] [--engine-runs in-process|parked|remote] [--interleave N]";
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.seconds);
 const workloads = opts.workloads?.split(",").map((w) => w.trim()) ?? WORKLOADS;
@@ -50,8 +56,8 @@ const unknown = workloads.filter((w) => !knownWorkloads().includes(w));
 if (!opts.base) throw new Error(`--base is required\n${usage}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1\n${usage}`);
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a whole number ≥ 1\n${usage}`);
-if (!["in-process", "parked"].includes(opts["engine-runs"] ?? ""))
-  throw new Error(`--engine-runs must be in-process or parked\n${usage}`);
+if (!["in-process", "parked", "remote"].includes(opts["engine-runs"] ?? ""))
+  throw new Error(`--engine-runs must be in-process, parked or remote\n${usage}`);
 if (unknown.length > 0)
   throw new Error(`unknown workloads: ${unknown.join(", ")} (bench/load.lua has ${knownWorkloads().join(", ")})`);
 
@@ -86,6 +92,41 @@ const runs = await undoing(
     );
     log(`base bundle: ${base.bundle.uploadKiB} KiB, gzip ${base.bundle.gzipKiB} KiB`);
 
+    if (opts.interleave !== undefined) {
+      // Both up at once on two ports (and two Nova stand-ins when the
+      // engine runs in process), then the runs interleaved.
+      const starting = [base, head].map((side, i) => async () => {
+        const t = await startWorker({
+          port: PORT + i * 4,
+          script: side.bundle.script,
+          persist: path.join(tmp, side.name),
+          config: side.config,
+          novaPort: NOVA_PORT + i * 4,
+          name: side.name,
+          engineRuns: opts["engine-runs"],
+        });
+        await t.exec(baseData(seconds * Number(opts.interleave)));
+        return t;
+      });
+      return using(starting[0], (b) =>
+        using(starting[1], (h) =>
+          interleave(
+            [
+              { name: "base", url: b.url, pid: workerdPid(PORT) },
+              { name: "head", url: h.url, pid: workerdPid(PORT + 4) },
+            ],
+            {
+              workloads,
+              rounds: Number(opts.interleave),
+              seconds,
+              connections: CONNECTIONS,
+              now,
+              pool: poolHosts(seconds * Number(opts.interleave)),
+            },
+          ),
+        ),
+      );
+    }
     const all = [];
     for (let round = 1; round <= rounds; round++) {
       for (const side of round % 2 === 1 ? [base, head] : [head, base]) {
@@ -125,13 +166,18 @@ const result = {
   base: describe(base),
   head: describe(head),
   runs,
-  summary: compareSummary(runs, workloads),
+  interleaved: opts.interleave !== undefined,
+  summary: opts.interleave !== undefined ? undefined : compareSummary(runs, workloads),
   durationSeconds: Math.round((Date.now() - started) / 1000),
   loadAverage: { before: loadBefore, after: os.loadavg()[0] },
 };
 fs.mkdirSync(path.join(HERE, "results"), { recursive: true });
 const file = path.join(HERE, "results", `compare-${result.date.replaceAll(":", "-")}.json`);
 fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-console.log(compareMarkdown(result));
+console.log(
+  result.interleaved
+    ? `${result.command}: both Workers up at once, ${opts.interleave} interleaved runs of ${seconds} s per workload at ${CONNECTIONS} connections; medians. Load average before ${loadBefore.toFixed(2)}, after ${os.loadavg()[0].toFixed(2)}.\n\n${interleaveMarkdown(runs, workloads)}`
+    : compareMarkdown(result),
+);
 const { durationSeconds: s } = result;
 log(`wrote ${path.relative(process.cwd(), file)}; took ${Math.floor(s / 60)} min ${s % 60} s`);

@@ -11,6 +11,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const PARKED = path.join(ROOT, "bench", "engine-parked.js");
+const WORKFLOWS_SERVICE = path.join(ROOT, "bench", "workflows-service.js");
 const REFERENCE = path.resolve(ROOT, "../shared/reference");
 const NOVA_SERVER = path.join(ROOT, "test", "fakes", "nova-server.mjs");
 
@@ -165,7 +166,9 @@ export async function startNova({ port }) {
  * there NOVA_URL would also make every host create ask Nova (D10), a cost and
  * answers (400 for the bench's made-up names) the API's figures never had.
  * `engineRuns: "parked"` binds bench/engine-parked.js in the engine's place:
- * every create starts a Workflow instance, whose run ends at once.
+ * every create starts a Workflow instance, whose run ends at once;
+ * `"remote"` binds a service whose create() answers at once, as the
+ * Workflows service does from the API's side (bench/workflows-service.js).
  */
 export async function startWorker({
   port,
@@ -204,7 +207,12 @@ export async function startWorker({
     );
   let nova;
   const also = [];
-  if (workflows.length > 0 && engineRuns === "parked") {
+  // `remote`: the binding is a service whose create() answers at once, in
+  // place of the Workflow (bench/workflows-service.js).
+  const remote = workflows.length > 0 && engineRuns === "remote";
+  if (remote) {
+    also.push({ name: "workflows-service", scriptPath: path.relative(process.cwd(), WORKFLOWS_SERVICE) });
+  } else if (workflows.length > 0 && engineRuns === "parked") {
     also.push({ name: "engine", scriptPath: path.relative(process.cwd(), PARKED), workflows: declare(undefined) });
   } else if (workflows.length > 0) {
     if (novaPort === undefined)
@@ -227,7 +235,15 @@ export async function startWorker({
         scriptPath,
         d1Databases: { DB: "bench" },
         bindings,
-        ...(workflows.length > 0 ? { workflows: declare("engine") } : {}),
+        ...(remote
+          ? {
+              serviceBindings: Object.fromEntries(
+                workflows.map((w) => [w.binding, { name: "workflows-service", entrypoint: "Workflows" }]),
+              ),
+            }
+          : workflows.length > 0
+            ? { workflows: declare("engine") }
+            : {}),
       },
       also,
       persist,
