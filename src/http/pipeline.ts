@@ -21,9 +21,9 @@ import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
 export const requestIds: MiddlewareHandler<AppEnv>[] = [
   requestId({ headerName: "", generator: () => `req-${crypto.randomUUID()}` }),
   async (c, next) => {
-    c.set("log", logFor(c.var.requestId));
+    c.set("log", logFor(c.get("requestId")));
     await next();
-    c.res.headers.set("x-openstack-request-id", c.var.requestId);
+    c.res.headers.set("x-openstack-request-id", c.get("requestId"));
   },
 ];
 
@@ -43,7 +43,7 @@ export const sizeLimit = bodyLimit({ maxSize: MAX_REQUEST_BODY_SIZE, onError: ()
 export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**
- * The request's database, `c.var.db`: drizzle on one D1 session (D1's
+ * The request's database, `c.get("db")`: drizzle on one D1 session (D1's
  * Sessions API) that runs every query of the request.
  *
  * A GET starts from the bookmark the client sent, or anywhere
@@ -60,7 +60,7 @@ export const BOOKMARK_HEADER = "x-d1-bookmark";
  * carries the session's bookmark in x-d1-bookmark.
  */
 export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const warn = (message: string, error: unknown) => c.var.log.warn(message, error);
+  const warn = (message: string, error: unknown) => c.get("log").warn(message, error);
   const session =
     c.req.method === "GET"
       ? new RequestSession(c.env.DB, "first-unconstrained", clientBookmark(c.req.header(BOOKMARK_HEADER)), warn)

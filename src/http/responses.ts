@@ -38,7 +38,7 @@ export function faultResponse(
 /** The app's error handler: faults as faults, anything else as a 500, logged with its request id. */
 export function renderError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof Fault) return faultResponse(c, error.status, error.message, error.headers);
-  (c.var.log ?? console).error(`${c.req.method} ${c.req.path} failed:`, error);
+  (c.get("log") ?? console).error(`${c.req.method} ${c.req.path} failed:`, error);
   return faultResponse(c, 500, messages.serverError);
 }
 
@@ -48,7 +48,7 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
  * failure is logged, never the request's.
  */
 export async function afterResponse(c: Context<AppEnv>, what: string, work: () => Promise<unknown>): Promise<void> {
-  const done = work().catch((error) => (c.var.log ?? console).error(`${what} failed:`, error));
+  const done = work().catch((error) => (c.get("log") ?? console).error(`${what} failed:`, error));
   let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
   try {
     ctx = c.executionCtx;

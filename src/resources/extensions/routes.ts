@@ -49,7 +49,7 @@ export const extensionRoutes: Route[] = [
       tag: "extensions",
       ok: { status: 200, schema: wrapped("extensions", arrayOf(extensionSchema)) },
     },
-    handler: (c) => reply(c, 200, { extensions: visible(c.var.config.policy, c.var.context) }),
+    handler: (c) => reply(c, 200, { extensions: visible(c.get("config").policy, c.get("context")) }),
   }),
 
   route({
@@ -63,7 +63,7 @@ export const extensionRoutes: Route[] = [
       faults: [404],
     },
     handler: (c) => {
-      const extension = visible(c.var.config.policy, c.var.context).find((e) => e.alias === c.req.param("alias"));
+      const extension = visible(c.get("config").policy, c.get("context")).find((e) => e.alias === c.req.param("alias"));
       if (!extension) throw notFound(messages.resourceNotFound);
       return reply(c, 200, { extension });
     },

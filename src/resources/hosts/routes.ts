@@ -22,9 +22,9 @@ const one = wrapped("host", hostSchema);
 const HOSTS = "/segments/:segment_id/hosts";
 
 const computeCheck = (c: Context<AppEnv>) => ({
-  novaUrl: c.var.config.novaUrl,
-  authToken: c.var.context.authToken,
-  timeoutMs: c.var.config.novaTimeoutMs,
+  novaUrl: c.get("config").novaUrl,
+  authToken: c.get("context").authToken,
+  timeoutMs: c.get("config").novaTimeoutMs,
 });
 
 /** 400 unless Nova knows a nova-compute host `name` (D10); 503 when Nova cannot say. */
@@ -63,9 +63,9 @@ export const hostRoutes: Route[] = [
     },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
-      const page = pageRequest(query, c.var.config.maxLimit);
+      const page = pageRequest(query, c.get("config").maxLimit);
       const segmentId = c.req.param("segment_id") ?? "";
-      const segment = await findSegment(c.var.db, segmentId);
+      const segment = await findSegment(c.get("db"), segmentId);
       if (!segment) throw notFound(messages.segmentNotFound(segmentId));
       // `name` and `control_attributes` are accepted and ignored, as upstream.
       const filters: HostFilters = {};
@@ -75,7 +75,7 @@ export const hostRoutes: Route[] = [
         const value = lastParam(query, flag);
         if (value !== undefined) filters[flag] = booleanFilter(flag, value);
       }
-      const rows = pageRows(await listHosts(c.var.db, segment.uuid, filters, page));
+      const rows = pageRows(await listHosts(c.get("db"), segment.uuid, filters, page));
       return reply(c, 200, { hosts: rows.map((host) => hostView(host, segment)) });
     },
   }),
@@ -95,11 +95,11 @@ export const hostRoutes: Route[] = [
     },
     handler: async (c, { host }) => {
       const segmentId = c.req.param("segment_id") ?? "";
-      const db = c.var.db;
+      const db = c.get("db");
       // Upstream answers 404 for the segment before it asks Nova; only when
       // Nova will be asked is the segment read first. The guarded insert
       // checks it again either way.
-      if (c.var.config.novaUrl) {
+      if (c.get("config").novaUrl) {
         if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
         await assertComputeHost(c, host.name);
       }
@@ -119,7 +119,7 @@ export const hostRoutes: Route[] = [
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";
       if (!isUuidLike(id)) throw notFound(messages.hostIdNotFound(id));
-      const found = await findHost(c.var.db, segmentId, id);
+      const found = await findHost(c.get("db"), segmentId, id);
       if (!found) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
       return reply(c, 200, { host: hostView(found.host, found.segment) });
     },
@@ -141,11 +141,11 @@ export const hostRoutes: Route[] = [
     handler: async (c, { host: changes }) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";
-      const db = c.var.db;
+      const db = c.get("db");
       // Upstream answers 404, then in-use 409, before it asks Nova about a
       // new name; only when Nova will be asked do we read that state first.
       // The guarded write checks it again either way.
-      if (changes.name !== undefined && c.var.config.novaUrl) {
+      if (changes.name !== undefined && c.get("config").novaUrl) {
         if (!(await findHost(db, segmentId, id))) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
         if (await isSegmentInUse(db, segmentId)) throw conflict(messages.hostInUseUpdate(id));
         await assertComputeHost(c, changes.name);
@@ -172,7 +172,7 @@ export const hostRoutes: Route[] = [
     handler: async (c) => {
       const segmentId = c.req.param("segment_id") ?? "";
       const id = c.req.param("id") ?? "";
-      const result = await deleteHost(c.var.db, segmentId, id);
+      const result = await deleteHost(c.get("db"), segmentId, id);
       if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
       if (result === "in-use") throw conflict(messages.hostInUseDelete(id));
       return noContent(c);

@@ -56,7 +56,7 @@ export const notificationRoutes: Route[] = [
     },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
-      const page = pageRequest(query, c.var.config.maxLimit);
+      const page = pageRequest(query, c.get("config").maxLimit);
       const filters: NotificationFilters = {};
       for (const key of ["status", "source_host_uuid", "type"] as const) {
         const value = lastParam(query, key);
@@ -68,7 +68,7 @@ export const notificationRoutes: Route[] = [
         filters.generatedSince = parseIsoTime(since);
         if (!filters.generatedSince) throw badRequest(messages.invalidGeneratedSince);
       }
-      const rows = pageRows(await listNotifications(c.var.db, filters, page));
+      const rows = pageRows(await listNotifications(c.get("db"), filters, page));
       return reply(c, 200, { notifications: rows.map((row) => notificationView(row)) });
     },
   }),
@@ -93,9 +93,9 @@ export const notificationRoutes: Route[] = [
       const generatedTime = parseIsoTime(notification.generated_time);
       if (!generatedTime) throw new Error("generated_time passed validation but does not parse");
       const result = await createNotification(
-        c.var.db,
+        c.get("db"),
         { type: notification.type, hostname: notification.hostname, generatedTime, payload: notification.payload },
-        c.var.config.duplicateNotificationInterval,
+        c.get("config").duplicateNotificationInterval,
       );
       if (result === "host-not-found") throw badRequest(messages.notificationHostNotFound(notification.hostname));
       if (result === "host-on-maintenance") {
@@ -128,10 +128,10 @@ export const notificationRoutes: Route[] = [
     },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
-      const row = isUuidLike(id) ? await findNotification(c.var.db, id) : undefined;
+      const row = isUuidLike(id) ? await findNotification(c.get("db"), id) : undefined;
       if (!row) throw notFound(messages.notificationNotFound(id));
-      const workflowDetails = atLeast(c.var.apiVersion, 1, 1)
-        ? await recoveryWorkflowDetails(c.var.db, row.notification_uuid, row.type)
+      const workflowDetails = atLeast(c.get("apiVersion"), 1, 1)
+        ? await recoveryWorkflowDetails(c.get("db"), row.notification_uuid, row.type)
         : undefined;
       return reply(c, 200, { notification: notificationView(row, { workflowDetails }) });
     },

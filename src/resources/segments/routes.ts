@@ -44,7 +44,7 @@ export const segmentRoutes: Route[] = [
     },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
-      const page = pageRequest(query, c.var.config.maxLimit);
+      const page = pageRequest(query, c.get("config").maxLimit);
       const filters: SegmentFilters = {};
       const recoveryMethod = lastParam(query, "recovery_method");
       // D3: the filter is as case-insensitive as the body.
@@ -55,7 +55,7 @@ export const segmentRoutes: Route[] = [
       // D5: upstream compares the raw string with an integer column, so only
       // 1 and 0 match anything; we read it as a boolean or answer 400.
       if (enabled !== undefined) filters.enabled = booleanFilter("enabled", enabled);
-      const rows = pageRows(await listSegments(c.var.db, filters, page));
+      const rows = pageRows(await listSegments(c.get("db"), filters, page));
       return reply(c, 200, { segments: rows.map(segmentView) });
     },
   }),
@@ -74,7 +74,7 @@ export const segmentRoutes: Route[] = [
         "Answers 202, as the API reference specifies (D2; Masakari answers 201). `enabled` from microversion 1.2.",
     },
     handler: async (c, { segment }) => {
-      const row = await createSegment(c.var.db, segment);
+      const row = await createSegment(c.get("db"), segment);
       if (!row) throw conflict(messages.segmentNameExists(segment.name));
       // D2: 202, as the seed API reference specifies (upstream answers 201).
       return reply(c, 202, { segment: segmentView(row) });
@@ -88,7 +88,7 @@ export const segmentRoutes: Route[] = [
     docs: { summary: "Show a failover segment", tag: TAG, ok: { status: 200, schema: one }, faults: [404] },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
-      const row = isUuidLike(id) ? await findSegment(c.var.db, id) : undefined;
+      const row = isUuidLike(id) ? await findSegment(c.get("db"), id) : undefined;
       if (!row) throw notFound(messages.segmentNotFound(id));
       return reply(c, 200, { segment: segmentView(row) });
     },
@@ -108,7 +108,7 @@ export const segmentRoutes: Route[] = [
     },
     handler: async (c, { segment: changes }) => {
       const id = c.req.param("id") ?? "";
-      const result = await updateSegment(c.var.db, id, changes);
+      const result = await updateSegment(c.get("db"), id, changes);
       if (result === "not-found") throw notFound(messages.segmentNotFound(id));
       if (result === "in-use") throw conflict(messages.segmentInUseUpdate(id));
       if (result === "name-taken") throw conflict(messages.segmentNameExists(changes.name ?? ""));
@@ -129,7 +129,7 @@ export const segmentRoutes: Route[] = [
     },
     handler: async (c) => {
       const id = c.req.param("id") ?? "";
-      const result = await deleteSegment(c.var.db, id);
+      const result = await deleteSegment(c.get("db"), id);
       if (result === "not-found") throw notFound(messages.segmentNotFound(id));
       if (result === "in-use") throw conflict(messages.segmentInUseDelete(id));
       return noContent(c);

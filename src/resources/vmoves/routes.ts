@@ -27,7 +27,7 @@ const VMOVES = "/notifications/:notification_id/vmoves";
  */
 async function hostNotification(c: Context<AppEnv>): Promise<string> {
   const id = c.req.param("notification_id") ?? "";
-  const notification = await findNotification(c.var.db, id);
+  const notification = await findNotification(c.get("db"), id);
   if (!notification) throw notFound(messages.notificationNotFound(id));
   if (notification.type !== "COMPUTE_HOST") throw badRequest(messages.notificationWithoutVmoves(id));
   return notification.notification_uuid;
@@ -58,14 +58,14 @@ export const vmoveRoutes: Route[] = [
     },
     handler: async (c) => {
       const query = new URL(c.req.url).searchParams;
-      const page = pageRequest(query, c.var.config.maxLimit);
+      const page = pageRequest(query, c.get("config").maxLimit);
       const notificationUuid = await hostNotification(c);
       const filters: VmoveFilters = {};
       for (const key of ["status", "type"] as const) {
         const value = lastParam(query, key);
         if (value !== undefined) filters[key] = value;
       }
-      const rows = pageRows(await listVmoves(c.var.db, notificationUuid, filters, page));
+      const rows = pageRows(await listVmoves(c.get("db"), notificationUuid, filters, page));
       return reply(c, 200, { vmoves: rows.map(vmoveView) });
     },
   }),
@@ -84,7 +84,7 @@ export const vmoveRoutes: Route[] = [
     handler: async (c) => {
       await hostNotification(c);
       const id = c.req.param("id") ?? "";
-      const row = isUuidLike(id) ? await findVmove(c.var.db, id) : undefined;
+      const row = isUuidLike(id) ? await findVmove(c.get("db"), id) : undefined;
       if (!row) throw notFound(messages.vmoveNotFound(id));
       return reply(c, 200, { vmove: vmoveView(row) });
     },
