@@ -51,28 +51,8 @@ done
 
 # --- 1. the Debian clients, when missing -------------------------------------------
 install_clients() {
-  local missing=() p rc policy=0 sudo=()
-  for p in python3-openstacksdk python3-openstackclient python3-masakariclient; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || sudo=(sudo)
-  log "installing ${missing[*]}"
-  # no service starts from maintainer scripts while we install (only if no policy exists)
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null &&
-      "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d && policy=1
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
-  rc=$?
-  if [ "$rc" != 0 ]; then
-    log "apt-get install failed ($rc); running apt-get update and trying again"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
-      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
-    rc=$?
-  fi
-  [ "$policy" = 1 ] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
-  [ "$rc" = 0 ] || { log "could not install ${missing[*]}"; exit 1; }
+  "$ROOT/scripts/apt-install.sh" python3-openstacksdk python3-openstackclient python3-masakariclient ||
+    { log "could not install the OpenStack clients"; exit 1; }
 }
 
 # --- 2. process bookkeeping ------------------------------------------------------------

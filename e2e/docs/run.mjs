@@ -47,22 +47,10 @@ function check(name, ok, detail = "") {
 // --- setup -----------------------------------------------------------------------------
 function installChromium() {
   if (fs.existsSync(CHROMIUM)) return;
-  const [command, ...prefix] = [
-    ...(process.getuid?.() === 0 ? [] : ["sudo"]),
-    "env",
-    "DEBIAN_FRONTEND=noninteractive",
-    "apt-get",
-  ];
-  const apt = (...args) =>
-    execFileSync(command, [...prefix, ...args], { stdio: ["ignore", process.stderr, process.stderr] });
-  log(`${CHROMIUM} is missing: installing Debian's chromium (apt-get)`);
-  try {
-    apt("install", "-y", "--no-install-recommends", "chromium");
-  } catch {
-    log("apt-get install failed; running apt-get update and trying again");
-    apt("update");
-    apt("install", "-y", "--no-install-recommends", "chromium");
-  }
+  log(`${CHROMIUM} is missing: installing Debian's chromium (scripts/apt-install.sh)`);
+  execFileSync(path.join(ROOT, "scripts", "apt-install.sh"), ["chromium"], {
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM} after installing chromium`);
 }
 

@@ -44,25 +44,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- 1. openstacksdk from Debian, when missing ---------------------------------------------
 install_sdk() {
-  local p=python3-openstacksdk rc policy=0 sudo=()
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && return 0
-  [ "$(id -u)" = 0 ] || sudo=(sudo)
-  log "installing $p"
-  # no service starts from maintainer scripts while we install (only if no policy exists)
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null &&
-      "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d && policy=1
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$p" >&2
-  rc=$?
-  if [ "$rc" != 0 ]; then
-    log "apt-get install failed ($rc); running apt-get update and trying again"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
-      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$p" >&2
-    rc=$?
-  fi
-  [ "$policy" = 1 ] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
-  [ "$rc" = 0 ] || { log "could not install $p"; exit 1; }
+  "$ROOT/scripts/apt-install.sh" python3-openstacksdk || { log "could not install python3-openstacksdk"; exit 1; }
 }
 
 # --- 2. what we start, and stopping it ---------------------------------------------------------

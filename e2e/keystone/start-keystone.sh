@@ -10,13 +10,13 @@
 #             keys, new ids; every token issued before is then invalid)
 #
 # What it does (each step is skipped or a no-op when already done):
-#   1. apt-get install -y --no-install-recommends python3-keystone uwsgi-core
-#      uwsgi-plugin-python3 (only the missing ones; `apt-get update` + retry only
-#      if that fails). NOT the `keystone` package: python3-keystone already has
+#   1. installs python3-keystone uwsgi-core uwsgi-plugin-python3 when missing
+#      (scripts/apt-install.sh: --no-install-recommends, `apt-get update` + retry
+#      only if that fails, root or sudo). NOT the `keystone` package: python3-keystone already has
 #      keystone-manage and keystone-wsgi-public, and `keystone` would add an init
 #      script, /etc/keystone, a system user, dbconfig-common and apparmor bits.
 #      A temporary /usr/sbin/policy-rc.d (exit 101) keeps postinst scripts from
-#      starting services; it is removed afterwards only if this script made it.
+#      starting services; it is removed afterwards only if that script made it.
 #   2. writes DIR/keystone.conf (SQLite DIR/keystone.db, fernet tokens with keys
 #      in DIR/fernet-keys, credential keys in DIR/credential-keys, log in
 #      DIR/keystone.log, bcrypt rounds 4 to keep password checks cheap, an empty
@@ -149,25 +149,9 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing Debian packages ${missing[*]}; install them as root"
-  log "installing ${missing[*]} (apt-get)"
-  TMP_POLICY=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\n# temporary, from masakari-edge e2e/keystone/start-keystone.sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    TMP_POLICY=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  apt_install() {
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y \
-      --no-install-recommends "${missing[@]}" >&2
-  }
-  if ! apt_install; then
-    log "apt-get install failed; running apt-get update and trying once more"
-    apt-get -o DPkg::Lock::Timeout=300 update >&2 || true
-    apt_install || die "apt-get install ${missing[*]} failed"
-  fi
-  if [ "$TMP_POLICY" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  log "installing ${missing[*]} (scripts/apt-install.sh)"
+  "$(dirname "$(readlink -f "$0")")/../../scripts/apt-install.sh" "${missing[@]}" ||
+    die "apt-get install ${missing[*]} failed"
   log "packages installed after $(elapsed) s"
 fi
 command -v keystone-manage >/dev/null || die "keystone-manage not found after install"
