@@ -41,14 +41,19 @@ const { values: opts } = parseArgs({
     // (bench/engine-parked.js); "remote": the Workflow binding is a service
     // whose create() answers at once (bench/workflows-service.js), as the
     // API sees the Workflows service deployed.
+    // `none`: the Workflow binding left out, so a notification create starts
+    // no recovery, as before the engine. `--base-engine-runs` (default: the
+    // same as --engine-runs) is the base's: with `--base HEAD`, what wiring
+    // the engine in costs the API, with nothing else changed.
     "engine-runs": { type: "string", default: "in-process" },
+    "base-engine-runs": { type: "string" },
     // Both Workers up at once, runs of `--seconds` alternating N times per
     // workload, with CPU per request (lib/interleave.mjs).
     interleave: { type: "string" },
   },
 });
 const usage =
-  "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...] [--engine-runs in-process|parked|remote] [--interleave N]";
+  "usage: npm run bench:compare -- --base <git-ref> [--rounds N] [--seconds S] [--workloads a,b,...] [--engine-runs MODE] [--base-engine-runs MODE] [--interleave N] (MODE: in-process, parked, remote or none)";
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.seconds);
 const workloads = opts.workloads?.split(",").map((w) => w.trim()) ?? WORKLOADS;
@@ -56,8 +61,19 @@ const unknown = workloads.filter((w) => !knownWorkloads().includes(w));
 if (!opts.base) throw new Error(`--base is required\n${usage}`);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1\n${usage}`);
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a whole number ≥ 1\n${usage}`);
-if (!["in-process", "parked", "remote"].includes(opts["engine-runs"] ?? ""))
-  throw new Error(`--engine-runs must be in-process, parked or remote\n${usage}`);
+const ENGINE_RUNS = ["in-process", "parked", "remote", "none"];
+const engineRuns = { head: opts["engine-runs"], base: opts["base-engine-runs"] ?? opts["engine-runs"] };
+for (const [option, mode] of [
+  ["--engine-runs", engineRuns.head],
+  ["--base-engine-runs", engineRuns.base],
+]) {
+  if (!ENGINE_RUNS.includes(mode ?? "")) throw new Error(`${option} must be ${ENGINE_RUNS.join(", ")}\n${usage}`);
+}
+/** How `side` starts: its own configuration, without its Workflows under `none`. */
+const startAs = (side) =>
+  engineRuns[side.name] === "none"
+    ? { config: { ...side.config, workflows: [] }, engineRuns: "in-process" }
+    : { config: side.config, engineRuns: engineRuns[side.name] };
 if (unknown.length > 0)
   throw new Error(`unknown workloads: ${unknown.join(", ")} (bench/load.lua has ${knownWorkloads().join(", ")})`);
 
@@ -103,10 +119,9 @@ const runs = await undoing(
           port: PORT + i * 4,
           script: side.bundle.script,
           persist: path.join(tmp, side.name),
-          config: side.config,
           novaPort: NOVA_PORT + i * 4,
           name: side.name,
-          engineRuns: opts["engine-runs"],
+          ...startAs(side),
         });
         await t.exec(baseData(interleavedSeconds));
         return t;
@@ -140,10 +155,9 @@ const runs = await undoing(
               port: PORT,
               script: side.bundle.script,
               persist: path.join(tmp, `${side.name}-${round}`),
-              config: side.config,
               novaPort: NOVA_PORT,
               name: side.name,
-              engineRuns: opts["engine-runs"],
+              ...startAs(side),
             });
             await t.exec(baseData(seconds));
             return t;
@@ -169,6 +183,7 @@ const result = {
   base: describe(base),
   head: describe(head),
   runs,
+  engineRuns,
   interleaved: opts.interleave !== undefined,
   summary: opts.interleave !== undefined ? undefined : compareSummary(runs, workloads),
   durationSeconds: Math.round((Date.now() - started) / 1000),
