@@ -12,14 +12,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildBundle } from "./lib/bundle.mjs";
-import { commitOf, inCheckout, workingTree } from "./lib/checkout.mjs";
+import { commitOf, workingTree } from "./lib/checkout.mjs";
 import { undoing, using } from "./lib/cleanup.mjs";
 import { interleave, interleaveMarkdown, workerdPid } from "./lib/interleave.mjs";
 import { knownWorkloads, requireWrk } from "./lib/load.mjs";
 import { baseData, log, measure, poolHosts, WORKLOADS } from "./lib/measure.mjs";
 import { compareMarkdown, compareSummary, machine } from "./lib/report.mjs";
-import { startWorker, workerConfig } from "./lib/targets.mjs";
+import { buildSides } from "./lib/sides.mjs";
+import { startWorker } from "./lib/targets.mjs";
 
 const HERE = import.meta.dirname;
 // One concurrency, the full run's lower one: it halves the run, and a change
@@ -92,21 +92,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-compare-"));
 const runs = await undoing(
   () => fs.rmSync(tmp, { recursive: true, force: true }),
   async () => {
-    log(`building head: ${head.ref}${head.changed ? " (with uncommitted changes)" : ""}`);
-    head.bundle = buildBundle(path.join(build, "head"));
-    head.config = workerConfig();
-    log(`head bundle: ${head.bundle.uploadKiB} KiB, gzip ${head.bundle.gzipKiB} KiB`);
-    // The base with its own wrangler.toml (compatibility date, flags, minify)
-    // and its own migrations: its Worker as it was deployed.
-    log(`building base: ${base.ref} (${base.commit.slice(0, 12)}) in a temporary git worktree`);
-    Object.assign(
-      base,
-      await inCheckout(base.commit, path.join(tmp, "base"), (dir) => ({
-        bundle: buildBundle(path.join(build, "base"), { cwd: dir }),
-        config: workerConfig(dir),
-      })),
-    );
-    log(`base bundle: ${base.bundle.uploadKiB} KiB, gzip ${base.bundle.gzipKiB} KiB`);
+    await buildSides(base, head, { build, tmp });
 
     if (opts.interleave !== undefined) {
       // The seconds of runs that take hosts from the pool; a pool seeded in

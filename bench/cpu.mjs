@@ -19,14 +19,13 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { buildBundle } from "./lib/bundle.mjs";
-import { commitOf, inCheckout, workingTree } from "./lib/checkout.mjs";
+import { commitOf, workingTree } from "./lib/checkout.mjs";
 import { undoing } from "./lib/cleanup.mjs";
 import { BASE_SEGMENTS, baseData, FIRST_FREE_HOST, log, poolHosts, WORKLOADS } from "./lib/measure.mjs";
 import { NodeD1 } from "./lib/node-d1.mjs";
 import { machine } from "./lib/report.mjs";
 import { segmentUuid } from "./lib/seed.mjs";
-import { workerConfig } from "./lib/targets.mjs";
+import { buildSides } from "./lib/sides.mjs";
 
 const HERE = import.meta.dirname;
 const { values: opts } = parseArgs({
@@ -173,17 +172,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-cpu-"));
 const results = await undoing(
   () => fs.rmSync(tmp, { recursive: true, force: true }),
   async () => {
-    log(`building head: ${head.ref}${head.changed ? " (with uncommitted changes)" : ""}`);
-    head.bundle = buildBundle(path.join(build, "head"));
-    head.config = workerConfig();
-    log(`building base: ${base.ref} (${base.commit.slice(0, 12)}) in a temporary git worktree`);
-    Object.assign(
-      base,
-      await inCheckout(base.commit, path.join(tmp, "checkout"), (dir) => ({
-        bundle: buildBundle(path.join(build, "base"), { cwd: dir }),
-        config: workerConfig(dir),
-      })),
-    );
+    await buildSides(base, head, { build, tmp });
     // Every notification created takes a pool host of its own (the mix's
     // every tenth request too), warm-up included.
     const notified = (workloads.includes("create-notification") ? 1 : 0) + (workloads.includes("mix") ? 0.1 : 0);
