@@ -1,22 +1,23 @@
 #!/usr/bin/python3
-"""Replays the reference catalogue against the real Masakari and this Worker
-and compares the two runs.
+"""Replays the catalogue (conformance/catalogue.json) against the real
+Masakari and this Worker and compares the two runs.
 
     npm run conformance            (= scripts/with-node.sh conformance/run.py)
     conformance/run.py [--record] [--port PORT] [--work DIR]
 
-1. Starts the real Masakari API (../shared/reference/start-masakari.sh
-   --fresh) on 127.0.0.1:PORT and replays capture_exchanges.py against it,
-   with --db so the out-of-band status changes run; stops it.
+1. Starts the real Masakari API 14.0.2 on an empty database
+   (conformance/reference/masakari.sh start --fresh) on 127.0.0.1:PORT,
+   replays the catalogue against it with conformance/replay.py, with --db so
+   the out-of-band status changes run, and stops it.
 2. Starts this Worker under `wrangler dev` on the same port, on a fresh local
    D1 with the migrations applied, with conformance/fake-nova.mjs as its
-   compute endpoint (as the reference's own Nova stand-in, every host name is
-   known but "unknown-compute"); replays the same scenario with --db pointed
-   at the local D1 SQLite file; stops it. Both servers use one port so the
-   links in their bodies compare equal.
-3. Compares the runs with ../shared/reference/compare_exchanges.py and
-   checks every difference against conformance/expected-differences.json,
-   where each one is justified by a DECISIONS.md number or a spec §13 item.
+   compute endpoint (as the reference's stand-in for Nova, it knows every
+   host name but "unknown-compute"), replays the catalogue with --db pointed
+   at the local D1 SQLite file, and stops it. Both servers use one port so
+   the links in their bodies compare equal.
+3. Compares the runs (conformance/compare.py) and checks every difference
+   against conformance/expected-differences.json, where each one is
+   justified by a row of the README's table of differences (D1, D2, ...).
 
 Prints "N identical, M expected differences, K unexpected" and exits 1 when
 K > 0 (or an expected difference no longer happens). --record rewrites the
@@ -27,16 +28,16 @@ import argparse
 import glob
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 
+import compare
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-REFERENCE = os.path.join(ROOT, "..", "shared", "reference")
+REFERENCE = os.path.join(HERE, "reference", "masakari.sh")
 EXPECTED = os.path.join(HERE, "expected-differences.json")
-PY = "/usr/bin/python3"
 WORKER_DEV = os.path.join(ROOT, "scripts", "worker-dev.sh")
 
 P = argparse.ArgumentParser()
@@ -50,24 +51,25 @@ def log(message):
     print(f"conformance: {message}", file=sys.stderr, flush=True)
 
 
-def capture(base, db, name):
+def replay(base, db, name):
+    """Replays the catalogue against base; the run goes to WORK/NAME.json, its
+    progress to WORK/NAME.log."""
     out = os.path.join(A.work, name)
-    subprocess.run(
-        [PY, os.path.join(REFERENCE, "capture_exchanges.py"), "--base", base, "--db", db,
-         "--json", out + ".json", "--md", out + ".md"],
-        check=True, stdout=subprocess.DEVNULL, stderr=open(out + ".log", "w"))
-    return out + ".json"
+    with open(out + ".log", "w") as progress:
+        subprocess.run([sys.executable, os.path.join(HERE, "replay.py"), "--base", base, "--db", db, "--out", out + ".json"],
+                       check=True, stdout=progress, stderr=progress)
+    with open(out + ".json") as f:
+        return json.load(f)
 
 
 def run_reference():
     ref_dir = os.path.join(A.work, "reference")
     log(f"starting the reference Masakari on port {A.port}")
-    subprocess.run([os.path.join(REFERENCE, "start-masakari.sh"), "--fresh", ref_dir, str(A.port)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([REFERENCE, "start", "--fresh", ref_dir, str(A.port)], check=True, stdout=subprocess.DEVNULL)
     try:
-        return capture(f"http://127.0.0.1:{A.port}", os.path.join(ref_dir, "masakari.db"), "reference")
+        return replay(f"http://127.0.0.1:{A.port}", os.path.join(ref_dir, "masakari.db"), "reference")
     finally:
-        subprocess.run([os.path.join(REFERENCE, "stop-masakari.sh"), ref_dir], stderr=subprocess.DEVNULL)
+        subprocess.run([REFERENCE, "stop", ref_dir], stderr=subprocess.DEVNULL)
 
 
 def run_worker():
@@ -90,7 +92,7 @@ def run_worker():
             raise SystemExit(f"conformance: the Worker did not come up on port {A.port}")
         [db] = [path for path in glob.glob(os.path.join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
                 if not path.endswith("metadata.sqlite")]
-        return capture(f"http://127.0.0.1:{A.port}", db, "worker")
+        return replay(f"http://127.0.0.1:{A.port}", db, "worker")
     finally:
         subprocess.run([WORKER_DEV, "stop", state])
         try:
@@ -99,23 +101,10 @@ def run_worker():
             pass
 
 
-HEADER = re.compile(r"^#(\d+) \S+ \S+ \((.*)\)(: not in candidate run)?$")
-
-
-def differences(ref_json, ours_json):
-    """compare_exchanges.py's report, as {"#n title": [diff lines]}."""
-    result = subprocess.run([PY, os.path.join(REFERENCE, "compare_exchanges.py"), ref_json, ours_json],
-                            capture_output=True, text=True)
-    found, key = {}, None
-    for line in result.stdout.splitlines():
-        m = HEADER.match(line)
-        if m:
-            key = f"#{m.group(1)} {m.group(2)}"
-            found[key] = ["not in candidate run"] if m.group(3) else []
-        elif key is not None and line.startswith("    "):
-            found[key].append(line[4:])
-    total = len([r for r in json.load(open(ref_json))["records"] if "method" in r])
-    return total, found
+def differences(reference, worker):
+    """{"#N title": [difference lines]} for every exchange that differs."""
+    total, found = compare.differences(reference, worker)
+    return total, {key: lines for key, (_, lines) in found.items()}
 
 
 def main():
