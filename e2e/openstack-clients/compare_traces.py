@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Compares the openstacksdk HTTP traces of two runs of clients/test_clients.py.
+"""Compares the openstacksdk HTTP traces of two runs of test_clients.py.
 
-    clients/compare_traces.py REFERENCE_TRACE CANDIDATE_TRACE [--out FILE]
+    e2e/openstack-clients/compare_traces.py REFERENCE_TRACE CANDIDATE_TRACE [--out FILE]
 
 Each trace is the keystoneauth/openstacksdk debug log written when
 MASAKARI_TRACE is set; test_clients.py marks every test in it ("TEST <id>").
@@ -126,8 +126,8 @@ def _notification_fields(ref, cand):
 
 KNOWN = [
     ("D2: POST /v1/segments answers 202 (reference 201)", _d2),
-    ("D1/spec 13.2: API 1.0-1.3 as upstream master, the 14.0.2 reference stops at 1.2", _max_version),
-    ("spec 13.2: notifications carry master's failover_segment_uuid and message (not in 14.0.2)",
+    ("D1: API 1.0-1.3 as upstream master, the 14.0.2 reference stops at 1.2", _max_version),
+    ("D1: notifications carry master's failover_segment_uuid and message (not in 14.0.2)",
      _notification_fields),
 ]
 FIELDS = ("request", "request version", "request body", "status", "response version", "response body")

@@ -7,17 +7,17 @@ commands of openstackclient 6.0.0 + python3-masakariclient 8.0.0, all from
 Debian, with no Keystone (the keystoneauth ``none`` plugin and a fixed
 endpoint). The same file runs against this Worker and against the real
 Masakari reference server; where masakari-edge deliberately differs
-(../shared/spec/DECISIONS.md) a test branches on MASAKARI_TARGET, asserts
+(the README's table of differences) a test branches on MASAKARI_TARGET, asserts
 each target's own behaviour and names the decision.
 
     MASAKARI_ENDPOINT=http://127.0.0.1:PORT/v1 MASAKARI_TARGET=worker|reference \\
-        /usr/bin/python3 clients/test_clients.py [-v] [unittest args]
+        /usr/bin/python3 e2e/openstack-clients/test_clients.py [-v] [unittest args]
 
 Optional: MASAKARI_TRACE=FILE writes openstacksdk's HTTP trace there
-(clients/compare_traces.py compares two of them).
+(compare_traces.py beside this file compares two of them).
 
 Use /usr/bin/python3: a pyenv python3 earlier on PATH lacks Debian's
-openstacksdk. clients/run.sh starts both servers and runs this file twice.
+openstacksdk. run.sh beside this file starts both servers and runs this file twice.
 
 Test classes
   Sdk*                       openstacksdk instance_ha proxy, operator usage
@@ -80,7 +80,7 @@ class Base(unittest.TestCase):
     maxDiff = None
 
     def setUp(self):
-        # marks the test in the HTTP trace (MASAKARI_TRACE) for clients/compare_traces.py
+        # marks the test in the HTTP trace (MASAKARI_TRACE) for compare_traces.py
         logging.getLogger("openstack").debug("TEST %s", self.id())
 
     @property
@@ -197,7 +197,7 @@ class SdkSegmentsTest(Base):
         """D5: is_enabled=False is sent as ?enabled=False. The Worker parses it as a boolean and
         lists the disabled segments; the reference (SQLite) compares the string to an integer
         column and lists nothing, whatever the value. (Both targets get the same requests, so
-        the two HTTP traces stay aligned for clients/compare_traces.py.)"""
+        the two HTTP traces stay aligned for compare_traces.py.)"""
         kind = unique("ENABLED")
         enabled = self.segment(service_type=kind)
         disabled = self.segment(service_type=kind, is_enabled=False)
@@ -277,7 +277,7 @@ class SdkSegmentsTest(Base):
         self.assertNotEqual(segment.uuid, again.uuid)
 
     def test_segment_object_uses_integer_id(self):
-        """Client quirk (reference README): a Segment object passed to get/update/delete_segment
+        """Client quirk of openstacksdk 0.101.0: a Segment object passed to get/update/delete_segment
         puts its integer id in the URL, which the server does not know -> 404."""
         segment = self.segment()
         self.assertRaises(exceptions.ResourceNotFound, self.ha.get_segment, segment)

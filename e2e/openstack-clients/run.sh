@@ -1,35 +1,34 @@
 #!/usr/bin/env bash
-# npm run test:clients   (= scripts/with-node.sh clients/run.sh)
+# npm run test:clients   (= scripts/with-node.sh e2e/openstack-clients/run.sh)
 #
-# Runs clients/test_clients.py -- openstacksdk's instance_ha proxy and the
+# Runs e2e/openstack-clients/test_clients.py -- openstacksdk's instance_ha proxy and the
 # `openstack segment|notification` CLI, from Debian -- against
 #   (a) this Worker under `wrangler dev` on a fresh local D1 (scripts/worker-dev.sh), and
-#   (b) the real Masakari reference (../shared/reference/start-masakari.sh
+#   (b) the real Masakari reference (conformance/reference/masakari.sh start
 #       --fresh --engine-stub),
 # one after the other, then compares the two SDK HTTP traces
-# (clients/compare_traces.py, informational). Exits non-zero when either
+# (compare_traces.py beside this file, informational). Exits non-zero when either
 # target fails. Stops everything it started, whatever happens.
 #
-# usage: clients/run.sh [worker] [reference]        (default: both)
+# usage: e2e/openstack-clients/run.sh [worker] [reference]        (default: both)
 # environment:
 #   CLIENTS_WORKER_PORT     (18800)  wrangler dev
 #   CLIENTS_INSPECTOR_PORT  (18802)  wrangler dev's devtools inspector
 #   CLIENTS_REFERENCE_PORT  (18801)  the reference server
 #   CLIENTS_TESTS           unittest names to run (e.g. "SdkHostsTest CliSegmentsTest"); default all
-#   CLIENTS_VERBOSE=1       stream unittest -v output (always in .conformance/clients/<target>.log)
-#   MASAKARI_REFERENCE_DIR  (../shared/reference from the repository root)
-# Output and logs: .conformance/clients/ (git-ignored).
+#   CLIENTS_VERBOSE=1       stream unittest -v output (always in .conformance/openstack-clients/<target>.log)
+# Output and logs: .conformance/openstack-clients/ (git-ignored).
 # shellcheck disable=SC2317  # functions below are reached; the re-exec through with-node.sh confuses it
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
+ROOT="$(cd "$HERE/../.." && pwd)"
 PY=/usr/bin/python3            # Debian's python: a pyenv python3 on PATH lacks openstacksdk
-REFERENCE="${MASAKARI_REFERENCE_DIR:-$ROOT/../shared/reference}"
+REFERENCE="$ROOT/conformance/reference/masakari.sh"
 WORKER_PORT="${CLIENTS_WORKER_PORT:-18800}"
 INSPECTOR_PORT="${CLIENTS_INSPECTOR_PORT:-18802}"
 REFERENCE_PORT="${CLIENTS_REFERENCE_PORT:-18801}"
-WORK="$ROOT/.conformance/clients"
+WORK="$ROOT/.conformance/openstack-clients"
 WORKER_DEV="$ROOT/scripts/worker-dev.sh"
 
 log() { echo "test:clients: $*" >&2; }
@@ -46,7 +45,7 @@ fi
 TARGETS=("$@")
 [ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(worker reference)
 for t in "${TARGETS[@]}"; do
-  case "$t" in worker|reference) ;; *) echo "usage: clients/run.sh [worker] [reference]" >&2; exit 2 ;; esac
+  case "$t" in worker|reference) ;; *) echo "usage: e2e/openstack-clients/run.sh [worker] [reference]" >&2; exit 2 ;; esac
 done
 
 # --- 1. the Debian clients, when missing -------------------------------------------
@@ -65,7 +64,7 @@ stop_worker() {
 
 stop_reference() {
   [ "$REFERENCE_STARTED" = 1 ] || return 0
-  "$REFERENCE/stop-masakari.sh" "$WORK/reference" 2>/dev/null
+  "$REFERENCE" stop "$WORK/reference" 2>/dev/null
   REFERENCE_STARTED=0
 }
 
@@ -144,9 +143,9 @@ run_reference() {
   local start url="http://127.0.0.1:$REFERENCE_PORT"
   start="$(now)"
   port_free "$REFERENCE_PORT" || { RESULT[reference]="FAIL  port in use"; FAILED=1; return; }
-  log "reference: start-masakari.sh --fresh --engine-stub on $url"
+  log "reference: conformance/reference/masakari.sh start --fresh --engine-stub on $url"
   REFERENCE_STARTED=1
-  if ! "$REFERENCE/start-masakari.sh" --fresh --engine-stub "$WORK/reference" "$REFERENCE_PORT" >/dev/null 2>"$WORK/reference-start.log"; then
+  if ! "$REFERENCE" start --fresh --engine-stub "$WORK/reference" "$REFERENCE_PORT" >/dev/null 2>"$WORK/reference-start.log"; then
     cat "$WORK/reference-start.log" >&2; RESULT[reference]="FAIL  the reference did not start"; FAILED=1
     stop_reference; return
   fi
@@ -169,7 +168,7 @@ done
 if [ -s "$WORK/worker-sdk-http.log" ] && [ -s "$WORK/reference-sdk-http.log" ] && [ "${#TARGETS[@]}" = 2 ]; then
   "$PY" "$HERE/compare_traces.py" "$WORK/reference-sdk-http.log" "$WORK/worker-sdk-http.log" \
     --out "$WORK/trace-differences.txt" >/dev/null
-  echo "  SDK traces: $(tail -1 "$WORK/trace-differences.txt") (details: .conformance/clients/trace-differences.txt)"
+  echo "  SDK traces: $(tail -1 "$WORK/trace-differences.txt") (details: .conformance/openstack-clients/trace-differences.txt)"
 fi
-echo "  logs: .conformance/clients/{worker,reference}.log; total $(elapsed "$TOTAL_START") s"
+echo "  logs: .conformance/openstack-clients/{worker,reference}.log; total $(elapsed "$TOTAL_START") s"
 exit "$FAILED"
