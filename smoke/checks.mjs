@@ -148,7 +148,8 @@ async function createSegment(ctx) {
     service_type: "COMPUTE",
     description: "masakari smoke test (deleted by the same run)",
   };
-  // `enabled` is accepted in a body only from 1.2 (spec §2)
+  // `enabled` is accepted in a body only from 1.2 (docs/upstream.md,
+  // "Microversions")
   const disabled = compare(parseVersion(ctx.client.microversion) ?? [1, 0], [1, 2]) >= 0;
   if (disabled) body.enabled = false;
   ctx.pendingName = name;
@@ -160,7 +161,7 @@ async function createSegment(ctx) {
   } else if (exchange.status !== null && exchange.status < 500) {
     ctx.pendingName = null; // refused: nothing was created
   }
-  // 201 upstream, 202 from masakari-edge (DECISIONS.md D2)
+  // 201 upstream, 202 from masakari-edge (README's D2)
   expectStatus(exchange, [201, 202], `from POST ${url} with the new segment`);
   if (!ctx.segment) throw new Mismatch(`{"segment": {"uuid": ...}} from POST ${url}`, received(exchange));
   expectFields(segment, {

@@ -106,7 +106,10 @@ export function received(exchange) {
   return `${exchange.status} ${text.length > 160 ? `${text.slice(0, 160)}…` : text}`;
 }
 
-/** `{"<name>": {"code": N, "message": "..."}}`, Masakari's fault shape (spec §9), else null. */
+/**
+ * `{"<name>": {"code": N, "message": "..."}}`, Masakari's fault shape
+ * (docs/upstream.md, "Faults and messages"), else null.
+ */
 export function faultOf(json) {
   if (!json || typeof json !== "object" || Array.isArray(json)) return null;
   const names = Object.keys(json);

@@ -5,7 +5,8 @@
 
 export class UsageError extends Error {}
 
-// What may follow /v1 and is a resource, not a project id (spec §1.3).
+// What may follow /v1 and is a resource, not a project id (docs/upstream.md,
+// "Routes and project ids").
 const RESOURCES = new Set(["segments", "notifications", "extensions", "versions"]);
 
 /**

@@ -13,9 +13,9 @@ import { v1Routes } from "./resources";
 import { applicationUrl, choices, versionList } from "./resources/versions/documents";
 
 /**
- * The v1 pipeline (spec §1.1): request id, body size limit and
- * authentication for every /v1 path, then the request's database, then the
- * resource routes.
+ * The v1 pipeline (docs/upstream.md, "The v1 pipeline"): request id, body size
+ * limit and authentication for every /v1 path, then the request's database,
+ * then the resource routes.
  */
 function v1(config: Config): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -45,7 +45,8 @@ export function createApp(config: Config): Hono<AppEnv> {
 
   app.route("/v1", v1(config));
 
-  // Every other path: the versions app (spec §1.2). No request id, no auth.
+  // Every other path: the versions app (docs/upstream.md,
+  // "Versions documents"). No request id, no auth.
   app.all("*", (c) => {
     checkContentType(c.req.header("content-type"));
     const base = applicationUrl(c.req.raw);

@@ -1,6 +1,7 @@
 // Datetimes as Masakari keeps them: naive UTC. In the database they are text
 // in SQLAlchemy's SQLite form (`YYYY-MM-DD HH:MM:SS.ffffff`); in responses
-// they are `YYYY-MM-DDTHH:MM:SS.ffffff` (spec §3.1).
+// they are `YYYY-MM-DDTHH:MM:SS.ffffff` (docs/upstream.md,
+// "Resource fields and timestamps").
 
 /** A naive UTC datetime with microsecond precision. */
 export interface UtcDateTime {
@@ -34,16 +35,19 @@ export function now(): UtcDateTime {
 }
 
 /**
- * Python's str(datetime) of a naive UTC datetime, as upstream's progress
- * messages carry it (masakari-engine.md §4.2): a space between date and
- * time, and no fraction at all when the microseconds are 0.
+ * Python's str(datetime) of a naive UTC datetime, as upstream's recovery
+ * progress messages carry it: a space between date and time, and no fraction
+ * at all when the microseconds are 0.
  */
 export function pythonStr(t: UtcDateTime): string {
   const text = formatDb(t);
   return t.microsecond === 0 ? text.slice(0, -7) : text;
 }
 
-/** Now as created_at/updated_at are written: microseconds zeroed (spec §3.1). */
+/**
+ * Now as created_at/updated_at are written: microseconds zeroed
+ * (docs/upstream.md, "Resource fields and timestamps").
+ */
 export function nowSeconds(): string {
   return formatDb({ epochSeconds: now().epochSeconds, microsecond: 0 });
 }

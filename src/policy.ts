@@ -1,5 +1,5 @@
-// Masakari's policy (spec §10.2, D9): upstream's rule names and defaults,
-// evaluated by a small engine for oslo.policy's rule language, with
+// Masakari's policy (docs/upstream.md, "Policy"; D9): upstream's rule names and
+// defaults, evaluated by a small engine for oslo.policy's rule language, with
 // overrides from a JSON policy document in configuration.
 
 /** Upstream's defaults: everything but the versions document is admin-only. */

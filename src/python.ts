@@ -1,7 +1,8 @@
 // Masakari's messages embed Python's str() and repr() of request values
-// (jsonschema and the "Invalid input for field/attribute" wrapper, spec §9.3),
-// and its JSON bodies are written by Python's json.dumps. These functions
-// reproduce both so our bodies are the bytes a Masakari client expects.
+// (jsonschema and the "Invalid input for field/attribute" wrapper;
+// docs/upstream.md, "Validation messages"), and its JSON bodies are written by
+// Python's json.dumps. These functions reproduce both so our bodies are the
+// bytes a Masakari client expects.
 
 const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
 

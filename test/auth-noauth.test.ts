@@ -20,7 +20,8 @@ holdRecoveries();
 // D8, AUTH_STRATEGY=noauth2 (the Worker's configuration in the tests, as
 // wrangler.toml sets it): upstream master's noauth2. Nothing is validated,
 // every caller is admin, and user, project and roles come from the standard
-// identity headers (oslo.context's from_environ, spec §10.1).
+// identity headers (oslo.context's from_environ; docs/upstream.md,
+// "Authentication").
 
 const HEX = "0123456789abcdef0123456789abcdef";
 const OTHER = "fedcba9876543210fedcba9876543210";

@@ -15,10 +15,11 @@ import {
 
 holdRecoveries();
 
-// D9 and spec §10.2: every policy an endpoint enforces, checked with real
-// (fake) Keystone tokens. Upstream's defaults make everything admin-only; a
-// POLICY setting overrides them. Spec §1.4: the body schema is checked
-// before policy, so a non-admin with a bad body gets 400, not 403.
+// D9 and docs/upstream.md, "Policy": every policy an endpoint enforces, checked
+// with real (fake) Keystone tokens. Upstream's defaults make everything
+// admin-only; a POLICY setting overrides them. "Order of checks": the body
+// schema is checked before policy, so a non-admin with a bad body gets 400, not
+// 403.
 
 const app = appWith(KEYSTONE_SETTINGS);
 const token = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
@@ -280,7 +281,7 @@ describe("D9: an admin passes every default policy", () => {
   });
 });
 
-describe("spec §1.4: checks before policy", () => {
+describe("order of checks: the body before policy", () => {
   const invalid: [string, () => Promise<Request>, string][] = [
     [
       "segments:create",
@@ -485,7 +486,7 @@ describe("D9: POLICY overrides", () => {
     expect((await custom("GET", "/v1/segments", as(MEMBER))).status).toBe(403);
   });
 
-  it("context_is_admin overridden: is_admin follows it (spec §10.1)", async () => {
+  it("context_is_admin overridden: is_admin follows it", async () => {
     const custom = appWith({ ...KEYSTONE_SETTINGS, POLICY: JSON.stringify({ context_is_admin: "role:ha_operator" }) });
     expect((await custom("GET", "/v1/segments", as(token("role-ha_operator")))).status).toBe(200);
     // The admin role alone no longer makes an admin.

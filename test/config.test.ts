@@ -262,7 +262,7 @@ describe("keystone settings", () => {
   });
 });
 
-describe("the recovery engine's options (masakari-engine.md §1.5)", () => {
+describe("the recovery engine's options: upstream's names and defaults", () => {
   it("upstream's defaults", () => {
     expect(loadConfig({}).recovery).toEqual({
       waitPeriodAfterServiceUpdate: 180,

@@ -23,11 +23,17 @@ export const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0
 /** A well-formed uuid no segment, host, notification or vmove has. */
 export const UNKNOWN_UUID = "00000000-0000-0000-0000-000000000000";
 
-/** Upstream's 400 message for a segment or host name that breaks the name format (spec §4.2). */
+/**
+ * Upstream's 400 message for a segment or host name that breaks the name format
+ * (docs/upstream.md, "Name and description formats").
+ */
 export const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 
-/** The values a boolean body field accepts, as upstream's "is not one of" message lists them (spec §3.2, §9.3). */
+/**
+ * The values a boolean body field accepts, as upstream's "is not one of" message lists them
+ * (docs/upstream.md, "Boolean inputs").
+ */
 export const BOOLEAN_ENUM =
   "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']";
 
@@ -38,27 +44,42 @@ export const BOOLEAN_ENUM =
 export const BOOLEAN_FILTER_VALUES =
   "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'";
 
-/** Upstream's 409 for updating a segment in use by notifications (spec §4.3). */
+/** Upstream's 409 for updating a segment in use by notifications (docs/upstream.md, "Segments in use"). */
 export const segmentUpdateInUse = (uuid: string) =>
   `Failover segment ${uuid} can't be updated as it is in-use to process notifications.`;
 
-/** Upstream's 409 for deleting a segment in use by notifications: the uuid in parentheses (spec §4.3). */
+/**
+ * Upstream's 409 for deleting a segment in use by notifications: the uuid in parentheses
+ * (docs/upstream.md, "Segments in use").
+ */
 export const segmentDeleteInUse = (uuid: string) =>
   `Failover segment (${uuid}) can't be deleted as it is in-use to process notifications.`;
 
-/** Upstream's 409 for updating a host of a segment in use by notifications (spec §5.3). */
+/**
+ * Upstream's 409 for updating a host of a segment in use by notifications
+ * (docs/upstream.md, "Host operations and order of checks").
+ */
 export const hostUpdateInUse = (uuid: string) =>
   `Host ${uuid} can't be updated as it is in-use to process notifications.`;
 
-/** Upstream's 409 for deleting a host of a segment in use by notifications (spec §5.3). */
+/**
+ * Upstream's 409 for deleting a host of a segment in use by notifications
+ * (docs/upstream.md, "Host operations and order of checks").
+ */
 export const hostDeleteInUse = (uuid: string) =>
   `Host ${uuid} can't be deleted as it is in-use to process notifications.`;
 
-/** Upstream's 409 for a notification that repeats a recent one from the same host (spec §6.2). */
+/**
+ * Upstream's 409 for a notification that repeats a recent one from the same host
+ * (docs/upstream.md, "Duplicate notifications").
+ */
 export const duplicateNotification = (hostname: string, type: string) =>
   `Notification received from host ${hostname} of type ${type} is duplicate.`;
 
-/** Upstream's 404 for a host id that is not a live host of the segment `segment` (spec §5.3). */
+/**
+ * Upstream's 404 for a host id that is not a live host of the segment `segment`
+ * (docs/upstream.md, "Host operations and order of checks").
+ */
 export const hostNotUnder = (host: string, segment: string) =>
   `Host '${host}' under failover_segment '${segment}' could not be found.`;
 
@@ -221,7 +242,7 @@ export async function seedNotification(
   return uuid;
 }
 
-/** Notification statuses that put their host's segment and its hosts in use (spec §4.3, §5.3). */
+/** Notification statuses that put their host's segment and its hosts in use (docs/upstream.md, "Segments in use"). */
 export const BLOCKING = ["new", "running", "error"] as const;
 
 /** Notification statuses that leave the segment and its hosts free. */
@@ -321,7 +342,7 @@ export async function expectFaultAt(path: string, status: number, name: string, 
   expectFault(await get(path, { version }), status, name, message, version ?? "1.0");
 }
 
-/** A notification's keys in upstream master's order (spec §3.1). */
+/** A notification's keys in upstream master's order (docs/upstream.md, "Resource fields and timestamps"). */
 export const NOTIFICATION_KEYS = [
   "id",
   "notification_uuid",
@@ -338,7 +359,7 @@ export const NOTIFICATION_KEYS = [
   "deleted",
 ];
 
-/** The notifications table's columns (spec §11, master): its valid sort keys. */
+/** The notifications table's columns (master; docs/upstream.md, "Tables"): its valid sort keys. */
 export const NOTIFICATION_COLUMNS = [
   "created_at",
   "updated_at",

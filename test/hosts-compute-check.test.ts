@@ -25,7 +25,8 @@ import {
 // D10: host names are checked against Nova (os-services, binary=nova-compute,
 // host=<name>, with the caller's token) only when a compute endpoint is
 // configured; without NOVA_URL every name is accepted. Exchanges #120 and
-// #154, and the order of checks of spec §5.3:
+// #154, and the order of checks of docs/upstream.md,
+// "Host operations and order of checks":
 // create: schema 400 → segment 404 → Nova 400 → duplicate 409;
 // update: schema 400 → host 404 → in-use 409 → Nova 400 → duplicate 409.
 // The fake Nova (test/fakes/openstack.mjs) knows every host name except

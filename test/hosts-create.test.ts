@@ -25,10 +25,10 @@ import {
 } from "./helpers";
 
 // POST /v1/segments/{segment_id}/hosts: exchanges #115-#128, the validation
-// rules of spec §5.2 and §9.3, the boolean inputs of §3.2 and the deviation
-// D6 (null type / control_attributes). The Worker under
-// test has no NOVA_URL, so every host name is accepted (D10; the Nova check
-// itself is in hosts-compute-check.test.ts).
+// rules (docs/upstream.md, "Hosts", "Validation messages" and
+// "Boolean inputs") and the deviation D6 (null type / control_attributes). The
+// Worker under test has no NOVA_URL, so every host name is accepted (D10; the
+// Nova check itself is in hosts-compute-check.test.ts).
 
 interface HostFields {
   name: string;
@@ -481,7 +481,7 @@ describe("D6: null type and control_attributes", () => {
   });
 });
 
-describe("boolean inputs (spec §3.2)", () => {
+describe("boolean inputs", () => {
   let segA: Json;
   beforeAll(async () => {
     segA = await createSegment({ name: unique("seg-bool") });

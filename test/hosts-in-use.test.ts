@@ -22,10 +22,11 @@ import {
   v1Headers,
 } from "./helpers";
 
-// Hosts of a segment that is in use by notifications (spec §4.3, §5.3;
-// exchanges #202-#205, #208, #210, #212, #214, #216, #218): a new, running
-// or error notification from ANY live host of a segment blocks the update
-// and the delete of EVERY host of that segment.
+// Hosts of a segment that is in use by notifications (docs/upstream.md,
+// "Segments in use" and "Host operations and order of checks"; exchanges
+// #202-#205, #208, #210, #212, #214, #216, #218): a new, running or error
+// notification from ANY live host of a segment blocks the update and the
+// delete of EVERY host of that segment.
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 const hostPath = (segment: Json, host: Json | string) =>

@@ -13,9 +13,10 @@ import {
   unique,
 } from "./helpers";
 
-// GET /v1/segments/{segment_id}/hosts: exchanges #129-#146, paging and
-// sorting (spec §3.3), the list filters of spec §5.3 and D6 (a relationship
-// name as sort_key is 400, not 500).
+// GET /v1/segments/{segment_id}/hosts: exchanges #129-#146, paging and sorting
+// (docs/upstream.md, "Paging and sorting"), the list filters of
+// "Host operations and order of checks" and D6 (a relationship name as
+// sort_key is 400, not 500).
 
 const hostsPath = (segment: Json) => `/v1/segments/${segment.uuid}/hosts`;
 

@@ -16,11 +16,12 @@ import {
   v1Headers,
 } from "./helpers";
 
-// The peer suites of spec §12 for hosts, as the HTTP exchanges their clients
-// make: Masakari's in-tree functional tests (masakari/tests/functional/
-// test_hosts.py, through openstacksdk's conn.ha) and openstacksdk's own
-// functional test (openstack/tests/functional/instance_ha/v1/test_host.py),
-// plus the same flows as python-masakariclient (OSC) sends them.
+// The client suites (docs/upstream.md, "Client suites") for hosts, as the HTTP
+// exchanges their clients make: Masakari's in-tree functional tests
+// (masakari/tests/functional/test_hosts.py, through openstacksdk's conn.ha)
+// and openstacksdk's own functional test
+// (openstack/tests/functional/instance_ha/v1/test_host.py), plus the same flows
+// as python-masakariclient (OSC) sends them.
 //
 // Clients reach the API through the catalog endpoint .../v1/<project_id>,
 // with a token; keystonemiddleware would turn the token into identity

@@ -27,7 +27,7 @@ import {
 
 // GET, PUT and DELETE /v1/segments/{segment_id}/hosts/{host_id}: exchanges
 // #147-#161 and #220-#221, updated_at on real changes only, soft delete
-// (spec §3.4) and the deviation D6 on update.
+// (docs/upstream.md, "Soft delete") and the deviation D6 on update.
 
 const PAST = "2020-01-02 03:04:05.000000";
 

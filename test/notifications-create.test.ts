@@ -27,11 +27,11 @@ import {
 holdRecoveries();
 
 // POST /v1/notifications and GET /v1/notifications/{id}: exchanges #162-#199
-// and the engine-stub appendix, with upstream
-// master's fields (failover_segment_uuid, message; spec §13). The engine is
-// held (holdRecoveries), so a notification shows recovery_workflow_details
-// [] at >= 1.1: no flow has run (the engine's details are pinned in
-// test/engine-*.test.ts).
+// and the engine-stub appendix, with upstream master's fields
+// (failover_segment_uuid, message; docs/upstream.md, "14.0.2 and master"). The
+// engine is held (holdRecoveries), so a notification shows
+// recovery_workflow_details [] at >= 1.1: no flow has run (the engine's
+// details are pinned in test/engine-*.test.ts).
 
 const KEYS_WITH_DETAILS = [
   ...NOTIFICATION_KEYS.slice(0, 7),

@@ -14,11 +14,11 @@ import {
 
 holdRecoveries();
 
-// Duplicate detection (spec §6.2 step 4, upstream master): a notification is
-// refused with 409 when a live notification of the same type from the same
-// host, with an equal payload (as a dict), was generated at or after
-// new.generated_time - duplicate_notification_detection_interval (180 s by
-// default). Any status counts; there is no upper bound.
+// Duplicate detection (docs/upstream.md, "Duplicate notifications"): a
+// notification is refused with 409 when a live notification of the same type
+// from the same host, with an equal payload (as a dict), was generated at or
+// after new.generated_time - duplicate_notification_detection_interval (180 s
+// by default). Any status counts; there is no upper bound.
 
 interface Host {
   uuid: string;

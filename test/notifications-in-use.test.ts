@@ -27,11 +27,11 @@ import {
 
 holdRecoveries();
 
-// "In use by notifications" end to end (spec §4.3, §5.3; exchanges
-// #200-#223): a live notification with status new, running or error from any
-// live host of a segment blocks updating and deleting that segment and every
-// one of its hosts. The engine's status changes are made by SQL, as the
-// reference catalogue does.
+// "In use by notifications" end to end (docs/upstream.md, "Segments in use";
+// exchanges #200-#223): a live notification with status new, running or error
+// from any live host of a segment blocks updating and deleting that segment
+// and every one of its hosts. The engine's status changes are made by SQL, as
+// the reference catalogue does.
 
 interface Host {
   uuid: string;

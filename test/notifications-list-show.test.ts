@@ -16,9 +16,10 @@ import {
 
 holdRecoveries();
 
-// GET /v1/notifications (spec §6.3, §3.3; exchanges #179-#193) and its
-// agreement with GET /v1/notifications/{id}. Every row of this file's
-// database is made in beforeAll, so each expected list is known exactly.
+// GET /v1/notifications (docs/upstream.md, "Listing and showing notifications"
+// and "Paging and sorting"; exchanges #179-#193) and its agreement with GET
+// /v1/notifications/{id}. Every row of this file's database is made in
+// beforeAll, so each expected list is known exactly.
 
 type Notification = Record<string, unknown> & { id: number; notification_uuid: string };
 

@@ -17,11 +17,12 @@ import {
 
 holdRecoveries();
 
-// Every rule of a notification body (spec §6.2, §9.3): the create schema
-// (type, hostname, generated_time, generic payload), then the payload schema
-// of the notification's type, then the host checks. Messages are upstream's
-// exactly: jsonschema's first error, with "Invalid input for field/attribute"
-// only when the failing value sits at a named field.
+// Every rule of a notification body (docs/upstream.md, "Notification bodies"
+// and "Validation messages"): the create schema (type, hostname,
+// generated_time, generic payload), then the payload schema of the
+// notification's type, then the host checks. Messages are upstream's exactly:
+// jsonschema's first error, with "Invalid input for field/attribute" only when
+// the failing value sits at a named field.
 
 const UUID = "11111111-2222-3333-4444-555555555555";
 const KEY_PATTERN = "'^[a-zA-Z0-9-_:. ]{1,255}$'";

@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createSegment, get, sql } from "./helpers";
 import { expectedOrder, type Row } from "./paging-order";
 
-// Keyset pages around NULLs and ties, in every column (spec §3.3): a page
-// after a marker is a union of index seeks (src/db/paging.ts), one per way
-// a row can sort after the marker, so every kind of marker must be walked:
-// NULL and non-NULL values in nullable keys, created_at included, keys that
-// tie, several keys in mixed directions (more ways than one D1 statement may
-// hold, which paging.ts folds together), a filter, and a marker outside the
-// filter. Each walk must return exactly the order computed here: NULL
-// smallest, numbers by value, strings byte-wise.
+// Keyset pages around NULLs and ties, in every column (docs/upstream.md,
+// "Paging and sorting"): a page after a marker is a union of index seeks
+// (src/db/paging.ts), one per way a row can sort after the marker, so every
+// kind of marker must be walked: NULL and non-NULL values in nullable keys,
+// created_at included, keys that tie, several keys in mixed directions (more
+// ways than one D1 statement may hold, which paging.ts folds together), a
+// filter, and a marker outside the filter. Each walk must return exactly the
+// order computed here: NULL smallest, numbers by value, strings byte-wise.
 
 const TOTAL = 300;
 let live: Row[] = [];
@@ -102,7 +102,8 @@ describe("keyset pages around NULLs and ties", () => {
   });
 
   it("a marker outside the filter pages from where it would sort", async () => {
-    // The marker is looked up among all live rows (spec §3.3).
+    // The marker is looked up among all live rows (docs/upstream.md,
+    // "Paging and sorting").
     const rows = live.filter((r) => r.service_type === "EDGE");
     const order = expectedOrder(live, ["service_type", "updated_at"], ["asc", "asc"]);
     const marker = live.find((r) => r.service_type === "COMPUTE" && r.updated_at === null);

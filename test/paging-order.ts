@@ -1,5 +1,6 @@
-// The order a list's pages must follow (spec §3.3), computed in the test
-// from the rows themselves, to compare with what paging returns.
+// The order a list's pages must follow (docs/upstream.md,
+// "Paging and sorting"), computed in the test from the rows themselves, to
+// compare with what paging returns.
 
 export type Value = string | number | null;
 export type Row = Record<string, Value>;

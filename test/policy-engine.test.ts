@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type Credentials, DEFAULT_RULES, Policy, PolicyError, parseRule, type Target } from "../src/policy";
 
-// The policy engine on its own (D9, spec §10.2): oslo.policy's rule language
-// as far as masakari-edge claims it, and upstream's defaults.
+// The policy engine on its own (D9; docs/upstream.md, "Policy"): oslo.policy's
+// rule language as far as masakari-edge claims it, and upstream's defaults.
 
 const nobody: Credentials = { user_id: "u1", project_id: "p1", roles: [], is_admin: false };
 const as = (fields: Partial<Credentials>): Credentials => ({ ...nobody, ...fields });
@@ -189,7 +189,7 @@ describe("operators", () => {
   });
 });
 
-describe("upstream defaults (spec §10.2)", () => {
+describe("upstream defaults", () => {
   const admin = as({ user_id: "u-admin", project_id: "pa", roles: ["admin", "member"], is_admin: true });
   const member = as({ user_id: "u-member", project_id: "pm", roles: ["member", "reader"], is_admin: false });
   const anonymous = as({ user_id: null, project_id: null, roles: [], is_admin: false });

@@ -422,7 +422,8 @@ describe("query plans of show, create, update and delete", () => {
       payload: { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" },
     };
     const posted = await drive("POST", "/v1/notifications", 202, { body: { notification } });
-    // The same again is a duplicate (spec §6.2); an unknown host is refused.
+    // The same again is a duplicate (docs/upstream.md,
+    // "Duplicate notifications"); an unknown host is refused.
     await drive("POST", "/v1/notifications", 409, { body: { notification } });
     await drive("POST", "/v1/notifications", 400, { body: { notification: { ...notification, hostname: "nowhere" } } });
     await drive("GET", `/v1/notifications/${posted.json.notification.notification_uuid}`, 200);

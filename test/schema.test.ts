@@ -4,8 +4,8 @@ import { call, holdRecoveries, NOTIFICATION_COLUMNS, sql } from "./helpers";
 
 holdRecoveries();
 
-// D11: upstream's table and column names (spec §11), so rows can be moved
-// from an existing Masakari database.
+// D11: upstream's table and column names (docs/upstream.md, "Tables"), so rows
+// can be moved from an existing Masakari database.
 
 const UPSTREAM_COLUMNS = {
   failover_segments: [
@@ -114,7 +114,8 @@ describe("D1: the scope", () => {
         headers: { "X-Project-Id": project },
       });
       expect(plain.status).toBe(200);
-      // /v1/{project_id} alone is not a route upstream (spec §1.3).
+      // /v1/{project_id} alone is not a route upstream (docs/upstream.md,
+      // "Routes and project ids").
       expect(withProject.status).toBe(path === "/v1" ? 404 : 200);
       if (path !== "/v1") expect(withProject.json).toEqual(plain.json);
     },

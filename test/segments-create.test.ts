@@ -20,8 +20,9 @@ import {
 } from "./helpers";
 
 // POST /v1/segments: exchanges #28-#58, the deviations D2 (202), D3
-// (recovery_method in any case) and D6 (invalid UTF-8), and the details of
-// the name and description formats (spec §4.2).
+// (recovery_method in any case) and D6 (invalid UTF-8), and the details of the
+// name and description formats (docs/upstream.md,
+// "Name and description formats").
 
 interface Fields {
   name: string;

@@ -21,9 +21,9 @@ import {
 } from "./helpers";
 
 // A segment is "in use" while a live notification in new, running or error
-// comes from a live host of the segment (spec §4.3; exchanges #200, #201,
-// #206, #207, #209, #211, #213, #215). The link is the host's segment, not
-// the notification's failover_segment_uuid.
+// comes from a live host of the segment (docs/upstream.md, "Segments in use";
+// exchanges #200, #201, #206, #207, #209, #211, #213, #215). The link is the
+// host's segment, not the notification's failover_segment_uuid.
 
 async function insertHost(segmentUuid: string) {
   const uuid = crypto.randomUUID();

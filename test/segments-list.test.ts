@@ -14,8 +14,8 @@ import {
 } from "./helpers";
 
 // GET /v1/segments: exchanges #59-#86 on the catalogue's data (seg-a..seg-d
-// live, one deleted segment), paging and sorting details of spec §3.3, and
-// the deviations D3, D5 and D6.
+// live, one deleted segment), paging and sorting details (docs/upstream.md,
+// "Paging and sorting"), and the deviations D3, D5 and D6.
 //
 // Every test but the updated_at one only reads; that one adds rows of its
 // own service_type and deletes them again, so the catalogue data is all

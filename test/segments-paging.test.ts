@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { get, type Json, sql } from "./helpers";
 import { expectedOrder, type Row, type Value } from "./paging-order";
 
-// The paging proof (spec §3.3): 2,500 segments with many ties, NULLs and
-// mixed-case names, walked a page of 1000 at a time, following the marker
-// (the id of the last row) until an empty page. Each walk must visit every
-// live segment exactly once, in the order computed here: the sort keys, then
-// created_at and id in the first key's direction, NULL as the smallest value,
-// strings compared byte-wise (SQLite's binary collation).
+// The paging proof (docs/upstream.md, "Paging and sorting"): 2,500 segments
+// with many ties, NULLs and mixed-case names, walked a page of 1000 at a time,
+// following the marker (the id of the last row) until an empty page. Each walk
+// must visit every live segment exactly once, in the order computed here: the
+// sort keys, then created_at and id in the first key's direction, NULL as the
+// smallest value, strings compared byte-wise (SQLite's binary collation).
 
 const TOTAL = 2500;
 const RECOVERY_METHODS = ["auto", "reserved_host", "auto_priority", "rh_priority"];

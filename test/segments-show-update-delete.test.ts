@@ -24,8 +24,8 @@ import {
 } from "./helpers";
 
 // GET/PUT/DELETE /v1/segments/{id}: exchanges #87-#114, updated_at
-// bookkeeping, soft delete of a segment and its hosts (spec §3.4, §4.3) and
-// the deviation D4.
+// bookkeeping, soft delete of a segment and its hosts (docs/upstream.md,
+// "Soft delete" and "Segments in use") and the deviation D4.
 
 const LONG_AGO = "2020-01-01 00:00:00.000000";
 

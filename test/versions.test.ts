@@ -17,8 +17,9 @@ import {
 } from "./helpers";
 
 // Versions documents, routing, content types, request size and microversion
-// headers: exchanges #1-#27 as upstream master answers them (spec §1-2,
-// §13: maximum 1.3), plus the deviation D7.
+// headers: exchanges #1-#27 as upstream master answers them (docs/upstream.md,
+// "The v1 pipeline" to "Microversions"; "14.0.2 and master": maximum 1.3), plus
+// the deviation D7.
 //
 // No test in this file leaves a live segment behind, so every segment list
 // here is empty, as in the catalogue.

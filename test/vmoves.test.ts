@@ -21,10 +21,10 @@ import {
 
 holdRecoveries();
 
-// VM moves (spec §7; upstream master only, not gated by microversion). An
-// engine writes them; here they are inserted by SQL for notifications made
-// through the API. D6: vmove show under an unknown notification is a 404
-// (upstream: 500).
+// VM moves (docs/upstream.md, "VM moves"; upstream master only, not gated by
+// microversion). An engine writes them; here they are inserted by SQL for
+// notifications made through the API. D6: vmove show under an unknown
+// notification is a 404 (upstream: 500).
 
 const VMOVE_KEYS = [
   "id",
@@ -470,7 +470,8 @@ describe("show", () => {
   });
 
   // Upstream's show does not catch NotificationWithoutVMoves and answers 500;
-  // spec §7 gives the list's 400, which is what we serve (no 500 for client input).
+  // docs/upstream.md ("VM moves") gives the list's 400, which is what we serve
+  // (no 500 for client input).
   it("a PROCESS notification has no vm moves: 400, even for a vmove that exists (upstream: 500)", async () => {
     await expectFaultAt(
       showPath(processNotification, v[1]?.uuid as string),

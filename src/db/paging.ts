@@ -3,12 +3,12 @@ import { getTableConfig, SQLiteAsyncDialect, SQLiteColumn, type SQLiteTable } fr
 import type { Database } from "./database";
 import { rowDecoder } from "./statements";
 
-// Paging and sorting of every list (spec §3.3): `limit` (already clamped to
-// the configured maximum), `marker` (the integer id of the last row seen),
-// repeatable `sort_key`/`sort_dir`, with `created_at` and `id` appended so
-// the order is total. Pages are keyset pages: the rows that sort strictly
-// after the marker row. What a client sent wrong comes back as a refusal,
-// in upstream's order of checks; the API turns it into its 400.
+// Paging and sorting of every list (docs/upstream.md, "Paging and sorting"):
+// `limit` (already clamped to the configured maximum), `marker` (the integer id
+// of the last row seen), repeatable `sort_key`/`sort_dir`, with `created_at`
+// and `id` appended so the order is total. Pages are keyset pages: the rows
+// that sort strictly after the marker row. What a client sent wrong comes back
+// as a refusal, in upstream's order of checks; the API turns it into its 400.
 
 export type SortDir = "asc" | "desc";
 
@@ -35,8 +35,8 @@ const uniqueKeys = new WeakMap<SQLiteTable, Set<string>>();
 
 /**
  * The columns whose values no two live rows share: `id`, and every NOT NULL
- * column with a unique index on itself alone or on itself and `deleted`
- * (soft delete keeps names unique among live rows, spec §3.4).
+ * column with a unique index on itself alone or on itself and `deleted` (soft
+ * delete keeps names unique among live rows: docs/upstream.md, "Soft delete").
  */
 function uniqueAmongLive(table: SQLiteTable): Set<string> {
   const known = uniqueKeys.get(table);
@@ -121,8 +121,8 @@ const MAX_ARMS = 5;
  * equalities on the leading keys, become one condition: those equalities
  * and the OR of the rest (a seek to the marker's group, read from its start).
  * oslo.db's paginate_query leaves a NULL marker value out of these terms and
- * so skips or repeats rows around NULLs; spec §3.3 describes the ordering
- * itself, which is what these conditions follow exactly.
+ * so skips or repeats rows around NULLs; these conditions follow the ordering
+ * itself exactly (docs/upstream.md, "Paging and sorting").
  */
 function afterMarker(order: readonly Ordering[]): SQL[] {
   const key = (c: SQLiteColumn) => sql`"page".${sql.identifier(c.name)}`;

@@ -11,16 +11,17 @@ import {
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
 
-// Tables and columns carry upstream Masakari's names (spec §11, D11) so rows
-// can be moved from an existing Masakari database.
+// Tables and columns carry upstream Masakari's names (docs/upstream.md,
+// "Tables"; D11) so rows can be moved from an existing Masakari database.
 //
 // Datetimes are naive UTC text in SQLAlchemy's SQLite form,
 // `YYYY-MM-DD HH:MM:SS.ffffff`, always six fraction digits: ordering and
 // comparing them as strings is ordering them in time.
 //
-// Soft delete (spec §3.4): `deleted` is 0 while a row is live and becomes the
-// row's own id when it is deleted, so the unique (name, deleted) indexes only
-// constrain live rows and a deleted name can be used again.
+// Soft delete (docs/upstream.md, "Soft delete"): `deleted` is 0 while a row is
+// live and becomes the row's own id when it is deleted, so the unique (name,
+// deleted) indexes only constrain live rows and a deleted name can be used
+// again.
 const common = {
   created_at: text("created_at"),
   updated_at: text("updated_at"),
@@ -37,15 +38,16 @@ export type RecoveryMethod = (typeof RECOVERY_METHODS)[number];
 export const NOTIFICATION_STATUSES = ["new", "running", "error", "failed", "ignored", "finished"] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-/** Statuses that make a segment "in use" (spec §4.3). */
+/** Statuses that make a segment "in use" (docs/upstream.md, "Segments in use"). */
 export const IN_USE_STATUSES = ["new", "running", "error"] as const satisfies readonly NotificationStatus[];
 
 const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
 
-// Indexes for the lists (spec §3.3). A list reads live rows only, in the
-// order (sort keys..., created_at, id), by default created_at desc, id desc,
-// and any column may be a sort key. So each table has, for every column a
-// list filters or sorts on, one index over its live rows
+// Indexes for the lists (docs/upstream.md, "Paging and sorting"). A list reads
+// live rows only, in the order (sort keys..., created_at, id), by default
+// created_at desc, id desc, and any column may be a sort key. So each table
+// has, for every column a list filters or sorts on, one index over its live
+// rows
 //
 //   <table>_live_[<scope>_]<column>: ([scope,] <column>, created_at) WHERE deleted = 0
 //
@@ -162,8 +164,9 @@ export const notifications = sqliteTable(
     // Not upstream: serves the "in use" check (source host, status in new,
     // running, error).
     index("notifications_source_host_uuid_idx").on(t.source_host_uuid, t.status),
-    // Duplicate detection (spec §6.2): same source host and type, generated
-    // at or after a time; one seek instead of reading the host's history.
+    // Duplicate detection (docs/upstream.md, "Duplicate notifications"): same
+    // source host and type, generated at or after a time; one seek instead of
+    // reading the host's history.
     live("notifications_live_duplicates", t.source_host_uuid, t.type, t.generated_time),
     live("notifications_live_created_at", t.created_at),
     live("notifications_live_updated_at", t.updated_at, t.created_at),
@@ -218,10 +221,10 @@ export const vmoves = sqliteTable(
   ],
 );
 
-// The recovery engine's own tables (D19): what taskflow keeps in its
-// logbooks, flowdetails and atomdetails, reduced to what the API shows
-// (recovery_workflow_details, masakari-engine.md §4) and what the engine
-// needs to run each notification once (D16, D17).
+// The recovery engine's own tables (D19): what taskflow keeps in its logbooks,
+// flowdetails and atomdetails, reduced to what the API shows
+// (recovery_workflow_details: docs/upstream.md, "Recovery workflow details")
+// and what the engine needs to run each notification once (D16, D17).
 
 export const RECOVERY_MODES = ["rpc", "periodic"] as const;
 export type RecoveryMode = (typeof RECOVERY_MODES)[number];

@@ -120,7 +120,7 @@ export function authentication(config: Config): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** 403 unless the policy rule `name` allows the caller (spec §10.2). */
+/** 403 unless the policy rule `name` allows the caller (docs/upstream.md, "Policy"). */
 export function authorize(name: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const context = c.get("context");

@@ -1,8 +1,8 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-// Masakari's fault names by status (spec §9.1); anything else (406, 500) is a
-// masakariFault.
+// Masakari's fault names by status (docs/upstream.md, "Faults and messages");
+// anything else (406, 500) is a masakariFault.
 const FAULT_NAMES: Partial<Record<number, string>> = {
   400: "badRequest",
   401: "unauthorized",
@@ -39,8 +39,8 @@ export const badRequest = (message: string) => new Fault(400, message);
 export const notFound = (message: string) => new Fault(404, message);
 export const conflict = (message: string) => new Fault(409, message);
 
-// The message catalogue (spec §9.2): every wording a client can see lives
-// here, so a phrase is changed in one place.
+// The message catalogue (docs/upstream.md, "Faults and messages"): every
+// wording a client can see lives here, so a phrase is changed in one place.
 export const messages = {
   malformedBody: "Malformed request body",
   unsupportedContentType: "Unsupported Content-Type",

@@ -1,7 +1,7 @@
 import { Fault, messages } from "./faults";
 
-// Microversions of the instance-ha API (spec §2). Upstream master serves
-// 1.0-1.3; the 14.0.2 release stopped at 1.2 (spec §13).
+// Microversions of the instance-ha API (docs/upstream.md, "Microversions").
+// Upstream master serves 1.0-1.3; the 14.0.2 release stopped at 1.2.
 export interface ApiVersion {
   readonly major: number;
   readonly minor: number;
@@ -66,9 +66,9 @@ export function negotiateVersion(header: string | null): ApiVersion {
 }
 
 /**
- * The version headers of a v1 response. Upstream names the service
- * "masakari" on success and "instance-ha" on faults (spec §2); clients that
- * compare headers see the same inconsistency here.
+ * The version headers of a v1 response. Upstream names the service "masakari"
+ * on success and "instance-ha" on faults (docs/upstream.md, "Microversions");
+ * clients that compare headers see the same inconsistency here.
  */
 export function versionHeaders(service: "masakari" | "instance-ha", v: ApiVersion): Record<string, string> {
   return { [HEADER]: `${service} ${versionString(v)}`, Vary: HEADER };

@@ -2,10 +2,11 @@ import type { PageRefusal, PageRequest } from "../db/paging";
 import { badRequest, type Fault, messages } from "./faults";
 import type { QueryParam } from "./route";
 
-// The paging query parameters of every list (spec §3.3): `limit`, clamped to
-// the configured maximum, `page_size` (checked, then ignored, as upstream),
-// `marker` and repeatable `sort_key`/`sort_dir`. The keyset pages
-// themselves are read in src/db/paging.ts.
+// The paging query parameters of every list (docs/upstream.md,
+// "Paging and sorting"): `limit`, clamped to the configured maximum,
+// `page_size` (checked, then ignored, as upstream), `marker` and repeatable
+// `sort_key`/`sort_dir`. The keyset pages themselves are read in
+// src/db/paging.ts.
 
 // Python's str.strip() and int(): surrounding whitespace, a sign and
 // underscores between digits are accepted.

@@ -1,7 +1,8 @@
 // Upstream's router (python-routes) registers every v1 resource twice, with
-// and without a `{project_id}` segment matching [0-9a-f-]+ (spec §1.3), and
-// lets every route end in `.json` or `.xml`. Routes here are written once,
-// without either: the path they are matched against drops both.
+// and without a `{project_id}` segment matching [0-9a-f-]+ (docs/upstream.md,
+// "Routes and project ids"), and lets every route end in `.json` or `.xml`.
+// Routes here are written once, without either: the path they are matched
+// against drops both.
 
 const PROJECT_FORM = /^\/v1\/([0-9a-f-]+)(?=\/.)/;
 const FORMAT_SUFFIX = /\.(json|xml)$/;

@@ -8,8 +8,8 @@ import type { AppEnv } from "./context";
 import { Fault, messages } from "./faults";
 import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
 
-// The middleware of upstream's v1 pipeline that runs for every /v1 path,
-// routed or not (spec §1.1), in front of authentication.
+// The middleware of upstream's v1 pipeline that runs for every /v1 path, routed
+// or not (docs/upstream.md, "The v1 pipeline"), in front of authentication.
 
 /**
  * oslo's request_id: every /v1 response carries x-openstack-request-id,

@@ -5,10 +5,10 @@ import { HEADER, negotiateVersion, versionString } from "./microversion";
 import { urlProjectId } from "./path";
 
 // What upstream's wsgi.Resource does for every routed v1 request before the
-// controller runs, in its order (spec §1.4): microversion (400/406),
-// Content-Type (415), unimplemented action (405), body parsing (400), then
-// the project of a /v1/{project_id}/... URL (400). Schema validation and
-// policy follow in the route itself.
+// controller runs, in its order (docs/upstream.md, "Order of checks"):
+// microversion (400/406), Content-Type (415), unimplemented action (405), body
+// parsing (400), then the project of a /v1/{project_id}/... URL (400). Schema
+// validation and policy follow in the route itself.
 
 /** [oslo_middleware] max_request_body_size. */
 export const MAX_REQUEST_BODY_SIZE = 114688;
@@ -77,9 +77,9 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
 
 /**
  * Upstream parses a POST or PUT body as JSON whatever its Content-Type
- * (spec §1.4); Hono's json validator reads only JSON-typed requests. The
- * request the validator sees therefore carries the JSON type and the body
- * already parsed here.
+ * (docs/upstream.md, "Order of checks"); Hono's json validator reads only
+ * JSON-typed requests. The request the validator sees therefore carries the
+ * JSON type and the body already parsed here.
  */
 function handOver(c: Context<AppEnv>, body: unknown): void {
   const headers = new Headers(c.req.raw.headers);
@@ -94,8 +94,9 @@ function negotiate(c: Context<AppEnv>): void {
 }
 
 /**
- * A successful v1 response names the service "masakari" in its version
- * header; faults name it "instance-ha" (spec §2), see renderFault.
+ * A successful v1 response names the service "masakari" in its version header;
+ * faults name it "instance-ha" (docs/upstream.md, "Microversions"), see
+ * renderFault.
  */
 function stampVersion(c: Context<AppEnv>): void {
   const version = c.get("apiVersion");

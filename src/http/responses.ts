@@ -16,8 +16,9 @@ export function noContent(c: Context): Response {
 }
 
 /**
- * `{"<faultName>": {"code": N, "message": "..."}}` (spec §9.1), with the
- * "instance-ha" version header once the request's microversion is known.
+ * `{"<faultName>": {"code": N, "message": "..."}}` (docs/upstream.md,
+ * "Faults and messages"), with the "instance-ha" version header once the
+ * request's microversion is known.
  */
 export function faultResponse(
   c: Context<AppEnv>,

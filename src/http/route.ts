@@ -8,13 +8,13 @@ import { Fault } from "./faults";
 import { type ApiVersion, atLeast, parseVersion } from "./microversion";
 import { notAllowed, prepare } from "./request";
 
-// One way to declare a /v1 route. A declaration says what a route is
-// (method, path, policy, request body per microversion, handler); `router`
-// turns declarations into Hono routes that always run, in upstream's order
-// (spec §1.4): microversion, Content-Type, body parsing and the URL's
-// project (`prepare`), then the body's schema, then policy, then the
-// handler. No route can skip a step, and the same declarations describe the
-// API elsewhere (its OpenAPI document).
+// One way to declare a /v1 route. A declaration says what a route is (method,
+// path, policy, request body per microversion, handler); `router` turns
+// declarations into Hono routes that always run, in upstream's order
+// (docs/upstream.md, "Order of checks"): microversion, Content-Type, body
+// parsing and the URL's project (`prepare`), then the body's schema, then
+// policy, then the handler. No route can skip a step, and the same declarations
+// describe the API elsewhere (its OpenAPI document).
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -89,9 +89,10 @@ export function refused(method: Method, path: string, action: string): Route {
 }
 
 /**
- * The body check of a route: the first error of the schema for the
- * request's microversion becomes upstream's 400 (spec §9.3), thrown so the
- * app's error handler renders it like every other fault.
+ * The body check of a route: the first error of the schema for the request's
+ * microversion becomes upstream's 400 (docs/upstream.md,
+ * "Validation messages"), thrown so the app's error handler renders it like
+ * every other fault.
  */
 function bodyCheck(schemas: BodySchemas): MiddlewareHandler<AppEnv> {
   const byVersion = Object.entries(schemas)

@@ -2,7 +2,10 @@ import type * as z from "zod";
 import { check } from "../validation/json-schema";
 import { Fault } from "./faults";
 
-/** A decoded value checked by `schema`; upstream's 400 for its first error (spec §9.3). */
+/**
+ * A decoded value checked by `schema`; upstream's 400 for its first error
+ * (docs/upstream.md, "Validation messages").
+ */
 export function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = check(schema, value);
   if (result.ok) return result.value;

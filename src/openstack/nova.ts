@@ -1,7 +1,7 @@
 // A Nova compute API v2.1 client at microversion 2.53, as novaclient is used
-// by Masakari (masakari-engine.md §3.4): the API asks it whether a host is a
-// nova-compute host (D10), the recovery engine disables services, lists,
-// evacuates, stops and starts servers (D14).
+// by Masakari: the API asks it whether a host is a nova-compute host (D10),
+// the recovery engine disables services, lists, evacuates, stops and starts
+// servers (D14).
 
 /** The compute microversion Masakari's novaclient speaks. */
 export const NOVA_MICROVERSION = "2.53";

@@ -2,13 +2,14 @@ import * as z from "zod";
 import { parseIsoTime } from "../datetime";
 import { repr, reprString, str } from "../python";
 
-// Request bodies are validated by zod schemas built from the primitives
-// below. Upstream validates with JSON Schema (Draft 4) and answers 400 with
-// the *first* error jsonschema finds, worded by jsonschema and wrapped as
-// "Invalid input for field/attribute <field>. Value: <value>. <message>"
-// (spec §9.3). To give the same first error, every primitive runs its checks
-// in the order of upstream's schema keywords and stops at the first failure,
-// and objects check their keywords in their schema's order (jsonObject).
+// Request bodies are validated by zod schemas built from the primitives below.
+// Upstream validates with JSON Schema (Draft 4) and answers 400 with the
+// *first* error jsonschema finds, worded by jsonschema and wrapped as "Invalid
+// input for field/attribute <field>. Value: <value>. <message>"
+// (docs/upstream.md, "Validation messages"). To give the same first error,
+// every primitive runs its checks in the order of upstream's schema keywords
+// and stops at the first failure, and objects check their keywords in their
+// schema's order (jsonObject).
 
 type JsonType = "string" | "null" | "boolean" | "object" | "array" | "number";
 
@@ -66,7 +67,7 @@ const PRINTABLE_NOT_SPACE = "[^\\p{C}\\p{Z}\\u{10000}-\\u{10FFFF}]";
 const notOfType = (input: unknown, types: readonly JsonType[]) =>
   `${repr(input)} is not of type ${types.map((t) => `'${t}'`).join(", ")}`;
 
-/** Masakari prints this message bare, without the field wrapper (spec §4.2). */
+/** Masakari prints this message bare, without the field wrapper (docs/upstream.md, "Name and description formats"). */
 const INVALID_NAME =
   "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace.";
 
@@ -74,7 +75,8 @@ const codePoints = (s: string) => [...s].length;
 
 // Python's `$` also matches just before a final newline, and upstream's
 // patterns are applied with re.search: a value ending in one "\n" passes a
-// pattern its other characters pass (spec §4.2).
+// pattern its other characters pass (docs/upstream.md,
+// "Name and description formats").
 const withoutFinalNewline = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
 
 // Masakari's "printable" (parameter_types._is_printable): any BMP character
@@ -383,7 +385,7 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** The 400 message upstream gives for a validation issue (spec §9.3). */
+/** The 400 message upstream gives for a validation issue (docs/upstream.md, "Validation messages"). */
 function describe(issue: z.core.$ZodIssue, body: unknown): string {
   if (issue.code === "custom" && issue.params?.bare) return issue.message;
   const field = issue.path.at(-1);

@@ -6,8 +6,8 @@ import { type Route, refused, route } from "../../http/route";
 import { discoverable, type Policy, policies } from "../../policy";
 import { arrayOf, object, string, wrapped } from "../../validation/shapes";
 
-// The loaded API extensions of upstream master, sorted by alias (spec §8).
-// 14.0.2 has no vmoves.
+// The loaded API extensions of upstream master, sorted by alias
+// (docs/upstream.md, "Extensions"). 14.0.2 has no vmoves.
 const EXTENSIONS = [
   { name: "Extensions", alias: "extensions", description: "Extension information." },
   { name: "Notifications", alias: "notifications", description: "Notifications support." },

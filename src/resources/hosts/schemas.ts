@@ -2,7 +2,7 @@ import { component, jsonObject, refuseNull } from "../../validation/json-schema"
 import { boolean, description, hostType, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/hosts.py. Booleans convert strictly on
-// create and update alike (spec §5.2).
+// create and update alike (docs/upstream.md, "Hosts").
 
 const fields = () => ({
   name: name(),

@@ -46,7 +46,7 @@ export async function findHost(
   return found;
 }
 
-/** Whether a live segment is in use (spec §4.3), read outside a write. */
+/** Whether a live segment is in use (docs/upstream.md, "Segments in use"), read outside a write. */
 export async function isSegmentInUse(db: Database, segmentUuid: string): Promise<boolean> {
   const [row] = await db
     .select({ inUse: sql<number>`${segmentInUse(db, segmentUuid)}` })

@@ -5,8 +5,8 @@ import { boolean, integer, nullable, object, string, timestamp, uuid } from "../
 import { segmentSchema, segmentView } from "../segments/view";
 
 /**
- * A host as the API shows it (spec §5.1): `failover_segment_id` is the
- * segment's uuid and `failover_segment` the segment as it is now.
+ * A host as the API shows it (docs/upstream.md, "Hosts"): `failover_segment_id`
+ * is the segment's uuid and `failover_segment` the segment as it is now.
  */
 export function hostView(host: HostRow, segment: SegmentRow) {
   return {

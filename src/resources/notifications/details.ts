@@ -3,10 +3,11 @@ import type { Database } from "../../db/database";
 import { recoveryProgress, recoveryTasks } from "../../db/schema";
 import { PyFloat } from "../../python";
 
-// recovery_workflow_details (microversion 1.1, masakari-engine.md §4.3-§4.4):
-// the tasks of every flow the engine ran on the notification, flow after
-// flow, each task in its flow's order and only once it has progress, with
-// taskflow's state and float progress and its messages, progress as text.
+// recovery_workflow_details (microversion 1.1; docs/upstream.md,
+// "Recovery workflow details"): the tasks of every flow the engine ran on the
+// notification, flow after flow, each task in its flow's order and only once
+// it has progress, with taskflow's state and float progress and its messages,
+// progress as text.
 
 /** The task names of each type's flows, in the order upstream lists them. */
 const TASKS: Readonly<Record<string, readonly string[]>> = {

@@ -23,7 +23,8 @@ export const notificationRoutes: Route[] = [
   refused("GET", "/notifications/new", "new"),
   refused("GET", "/notifications/:id/edit", "edit"),
   refused("POST", "/notifications/:id/action", "action"),
-  // Notifications are never changed or removed through the API (spec §6.4).
+  // Notifications are never changed or removed through the API
+  // (docs/upstream.md, "No update or delete").
   refused("PUT", "/notifications/:id", "update"),
   refused("DELETE", "/notifications/:id", "delete"),
 

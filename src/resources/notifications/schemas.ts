@@ -38,7 +38,8 @@ export const createSchema = component(
 );
 
 // The payload schemas by type. Upstream lists `enum` before `type` in them,
-// so a non-string event is reported as "not one of" (spec §6.2).
+// so a non-string event is reported as "not one of" (docs/upstream.md,
+// "Notification bodies").
 const event = () => jsonEnum(EVENTS, { display: "tuple", enumFirst: true });
 
 export const payloadSchemas: Record<NotificationType, z.ZodType> = {

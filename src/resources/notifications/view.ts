@@ -16,8 +16,8 @@ function payloadOf(row: NotificationRow): unknown {
 
 /**
  * A notification as the API shows it, keys in upstream master's order
- * (spec §3.1). `recovery_workflow_details` is shown by GET-by-id from 1.1
- * (./details.ts).
+ * (docs/upstream.md, "Resource fields and timestamps").
+ * `recovery_workflow_details` is shown by GET-by-id from 1.1 (./details.ts).
  */
 export function notificationView(row: NotificationRow, options: { workflowDetails?: TaskDetails[] } = {}) {
   return {
@@ -38,7 +38,7 @@ export function notificationView(row: NotificationRow, options: { workflowDetail
   };
 }
 
-/** One task of recovery_workflow_details (masakari-engine.md §4.4). */
+/** One task of recovery_workflow_details (docs/upstream.md, "Recovery workflow details"). */
 const taskDetailsSchema = named(
   "RecoveryTaskDetails",
   object({

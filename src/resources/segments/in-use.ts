@@ -6,10 +6,10 @@ import { hosts, IN_USE_STATUSES, notifications } from "../../db/schema";
 const sourceHost = alias(hosts, "source_host");
 
 /**
- * "In use" (spec §4.3): some live notification in new, running or error
- * comes from a live host of the segment. The link is the host's segment,
- * not the notification's failover_segment_uuid. While a segment is in use,
- * neither it nor any of its hosts may be updated or deleted.
+ * "In use" (docs/upstream.md, "Segments in use"): some live notification in
+ * new, running or error comes from a live host of the segment. The link is the
+ * host's segment, not the notification's failover_segment_uuid. While a segment
+ * is in use, neither it nor any of its hosts may be updated or deleted.
  */
 export function segmentInUse(db: Database, segmentUuid: string): SQL {
   return exists(

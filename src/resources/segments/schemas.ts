@@ -4,8 +4,8 @@ import { component, jsonEnum, jsonObject } from "../../validation/json-schema";
 import { boolean, description, name } from "../../validation/parameter-types";
 
 // masakari/api/openstack/ha/schemas/segments.py. `enabled` is accepted in
-// bodies from microversion 1.2 (spec §2); before that it is an unexpected
-// property.
+// bodies from microversion 1.2 (docs/upstream.md, "Microversions"); before
+// that it is an unexpected property.
 
 // D3: any case in, lower case stored and returned.
 const recoveryMethod = () => jsonEnum(RECOVERY_METHODS, { display: "list", caseInsensitive: true });

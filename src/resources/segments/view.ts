@@ -3,7 +3,7 @@ import type { SegmentRow } from "../../db/schema";
 import { named } from "../../validation/json-schema";
 import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 
-/** A segment as the API shows it, keys in upstream's order (spec §3.1). */
+/** A segment as the API shows it, keys in upstream's order (docs/upstream.md, "Resource fields and timestamps"). */
 export function segmentView(row: SegmentRow) {
   return {
     id: row.id,

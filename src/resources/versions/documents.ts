@@ -1,8 +1,8 @@
 import { MAX_VERSION, MIN_VERSION, versionString } from "../../http/microversion";
 import { arrayOf, object, string, wrapped } from "../../validation/shapes";
 
-// The versions documents of spec §1.2. `id` is "v1.0" and docs are https,
-// whatever the api-ref samples say.
+// The versions documents (docs/upstream.md, "Versions documents"). `id` is
+// "v1.0" and docs are https, whatever the api-ref samples say.
 
 const UPDATED = "2016-07-01T11:33:21Z";
 const MEDIA_TYPES = [{ base: "application/json", type: "application/vnd.openstack.masakari+json;version=1" }];

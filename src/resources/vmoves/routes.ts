@@ -15,8 +15,8 @@ import { vmoveSchema, vmoveView } from "./view";
 
 const TAG = "vmoves";
 
-// VM moves of a COMPUTE_HOST notification (upstream master, spec §7). Not
-// gated by microversion: 1.3 only documented them.
+// VM moves of a COMPUTE_HOST notification (upstream master; docs/upstream.md,
+// "VM moves"). Not gated by microversion: 1.3 only documented them.
 
 const VMOVES = "/notifications/:notification_id/vmoves";
 

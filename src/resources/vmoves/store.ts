@@ -21,8 +21,8 @@ export function listVmoves(
 }
 
 /**
- * A live VM move by uuid alone. Upstream does not check that it belongs to
- * the notification in the URL (spec §7), and neither do we.
+ * A live VM move by uuid alone. Upstream does not check that it belongs to the
+ * notification in the URL (docs/upstream.md, "VM moves"), and neither do we.
  */
 export async function findVmove(db: Database, uuid: string): Promise<VmoveRow | undefined> {
   return db

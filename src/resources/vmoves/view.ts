@@ -3,7 +3,7 @@ import type { VmoveRow } from "../../db/schema";
 import { named } from "../../validation/json-schema";
 import { boolean, integer, nullable, object, string, timestamp, uuid } from "../../validation/shapes";
 
-/** A VM move as the API shows it, keys in upstream's order (spec §7). */
+/** A VM move as the API shows it, keys in upstream's order (docs/upstream.md, "VM moves"). */
 export function vmoveView(row: VmoveRow) {
   return {
     id: row.id,
