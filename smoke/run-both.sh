@@ -3,7 +3,7 @@
 #   0. the smoke's own tests, against in-process stand-ins (node --test);
 #   1. this Worker under `wrangler dev` on a fresh local D1 (noauth2), by its
 #      root URL, and once more with --json;
-#   2. the real Masakari 14.0.2 (../shared/reference/start-masakari.sh), by
+#   2. the real Masakari 14.0.2 (conformance/reference/masakari.sh), by
 #      its /v1 URL as a catalog lists it;
 #      both seeded (with curl) with a segment and a host for the hosts list,
 #      which must be untouched afterwards;
@@ -21,14 +21,13 @@
 #   SMOKE_WORKER_PORT (18870, inspector +1)  SMOKE_REFERENCE_PORT (18872)
 #   SMOKE_KEYSTONE_PORT (18873)  SMOKE_KEYSTONE_WORKER_PORT (18874, inspector +1)
 #   SMOKE_DEAD_PORT (18879, must have no listener)  SMOKE_KEYSTONE (1)
-#   MASAKARI_REFERENCE_DIR (../shared/reference from the repository root)
 # Logs: .conformance/smoke/ (git-ignored).
 # shellcheck disable=SC2317  # cleanup functions are reached through the trap
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-REFERENCE="${MASAKARI_REFERENCE_DIR:-$ROOT/../shared/reference}"
+REFERENCE="$ROOT/conformance/reference/masakari.sh"
 WORKER_PORT="${SMOKE_WORKER_PORT:-18870}"
 REFERENCE_PORT="${SMOKE_REFERENCE_PORT:-18872}"
 KEYSTONE_PORT="${SMOKE_KEYSTONE_PORT:-18873}"
@@ -59,7 +58,7 @@ stop_workers() {
 
 cleanup() {
   stop_workers
-  [ "$REFERENCE_STARTED" = 1 ] && "$REFERENCE/stop-masakari.sh" "$WORK/reference" 2>/dev/null
+  [ "$REFERENCE_STARTED" = 1 ] && "$REFERENCE" stop "$WORK/reference" 2>/dev/null
   [ "$KEYSTONE_STARTED" = 1 ] && "$ROOT/e2e/keystone/stop-keystone.sh" "$WORK/keystone" 2>/dev/null
   REFERENCE_STARTED=0 KEYSTONE_STARTED=0
 }
@@ -159,7 +158,7 @@ expect "the smoke's own tests (stand-ins)" 0 "" node --test "$HERE/test/"*.test.
 
 log "starting the Worker (noauth2) on 127.0.0.1:$WORKER_PORT and Masakari 14.0.2 on 127.0.0.1:$REFERENCE_PORT"
 REFERENCE_STARTED=1
-"$REFERENCE/start-masakari.sh" --fresh "$WORK/reference" "$REFERENCE_PORT" >/dev/null 2>"$WORK/reference-start.log" &
+"$REFERENCE" start --fresh "$WORK/reference" "$REFERENCE_PORT" >/dev/null 2>"$WORK/reference-start.log" &
 reference_job=$!
 WORKER_UP=0
 start_worker worker "$WORKER_PORT" --var AUTH_STRATEGY:noauth2 && WORKER_UP=1
@@ -197,7 +196,7 @@ else
     smoke --url "http://127.0.0.1:$DEAD_PORT/v1"
 fi
 stop_workers
-"$REFERENCE/stop-masakari.sh" "$WORK/reference" 2>/dev/null
+"$REFERENCE" stop "$WORK/reference" 2>/dev/null
 REFERENCE_STARTED=0
 
 if [ "${SMOKE_KEYSTONE:-1}" != 0 ]; then

@@ -12,7 +12,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const PARKED = path.join(ROOT, "bench", "engine-parked.js");
 const WORKFLOWS_SERVICE = path.join(ROOT, "bench", "workflows-service.js");
-const REFERENCE = path.resolve(ROOT, "../shared/reference");
+const REFERENCE = path.join(ROOT, "conformance", "reference", "masakari.sh");
 const NOVA_SERVER = path.join(ROOT, "test", "fakes", "nova-server.mjs");
 
 /**
@@ -321,9 +321,9 @@ export async function startCeiling({ port, script, persist, name, workflows }) {
   return { name, url, exec, stop: () => mf.dispose() };
 }
 
-/** Real Masakari 14.0.2 (../shared/reference) on an empty SQLite database. */
+/** Real Masakari 14.0.2 (conformance/reference/masakari.sh) on an empty SQLite database. */
 export async function startReference({ port, dir }) {
-  execFileSync(path.join(REFERENCE, "start-masakari.sh"), ["--fresh", dir, String(port)], {
+  execFileSync(REFERENCE, ["start", "--fresh", dir, String(port)], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return {
@@ -338,7 +338,7 @@ export async function startReference({ port, dir }) {
       }
     },
     stop: async () => {
-      execFileSync(path.join(REFERENCE, "stop-masakari.sh"), [dir], { stdio: "ignore" });
+      execFileSync(REFERENCE, ["stop", dir], { stdio: "ignore" });
     },
   };
 }
