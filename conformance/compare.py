@@ -23,7 +23,8 @@ import argparse
 import json
 import sys
 
-import replay
+sys.dont_write_bytecode = True  # no __pycache__ beside replay.py in the source tree
+import replay  # noqa: E402
 
 DEFAULT_HEADERS = ("Content-Type", "OpenStack-API-Version", "Vary")
 # Long bodies are cut in the report: enough to see the difference, short

@@ -32,7 +32,10 @@ import signal
 import subprocess
 import sys
 
-import compare
+# compare.py and replay.py are imported from the source tree: leave no
+# __pycache__ beside them.
+sys.dont_write_bytecode = True
+import compare  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
