@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import auto from "../../shared/reference/engine-traces/host-failure-auto.json";
-import autoPriority from "../../shared/reference/engine-traces/host-failure-auto_priority.json";
-import autoPriorityFallback from "../../shared/reference/engine-traces/host-failure-auto_priority-fallback.json";
-import autoEmptyHost from "../../shared/reference/engine-traces/host-failure-auto-empty-host.json";
-import autoEvacuateFails from "../../shared/reference/engine-traces/host-failure-auto-evacuate-fails.json";
-import autoEventStarted from "../../shared/reference/engine-traces/host-failure-auto-event-started.json";
-import autoStatusUnknown from "../../shared/reference/engine-traces/host-failure-auto-host-status-unknown.json";
-import reservedHost from "../../shared/reference/engine-traces/host-failure-reserved_host.json";
-import reservedHostNoReserved from "../../shared/reference/engine-traces/host-failure-reserved_host-no-reserved.json";
-import rhPriority from "../../shared/reference/engine-traces/host-failure-rh_priority.json";
-import rhPriorityNoReserved from "../../shared/reference/engine-traces/host-failure-rh_priority-no-reserved.json";
+import auto from "./fixtures/engine-traces/host-failure-auto.json";
+import autoPriority from "./fixtures/engine-traces/host-failure-auto_priority.json";
+import autoPriorityFallback from "./fixtures/engine-traces/host-failure-auto_priority-fallback.json";
+import autoEmptyHost from "./fixtures/engine-traces/host-failure-auto-empty-host.json";
+import autoEvacuateFails from "./fixtures/engine-traces/host-failure-auto-evacuate-fails.json";
+import autoEventStarted from "./fixtures/engine-traces/host-failure-auto-event-started.json";
+import autoStatusUnknown from "./fixtures/engine-traces/host-failure-auto-host-status-unknown.json";
+import reservedHost from "./fixtures/engine-traces/host-failure-reserved_host.json";
+import reservedHostNoReserved from "./fixtures/engine-traces/host-failure-reserved_host-no-reserved.json";
+import rhPriority from "./fixtures/engine-traces/host-failure-rh_priority.json";
+import rhPriorityNoReserved from "./fixtures/engine-traces/host-failure-rh_priority-no-reserved.json";
 import {
   type Cluster,
   hostDown,
@@ -29,10 +29,10 @@ import {
 import { del, type Json, sql } from "./helpers";
 
 // COMPUTE_HOST notifications end to end, against what the real
-// masakari-engine 14.0.2 did in ../shared/reference/engine-traces: the same
-// Nova calls in the same order, the same statuses, details and end state,
-// except where master (masakari-engine.md §9) differs: VM moves are
-// written, and master evacuates its pending moves newest first, so the
+// masakari-engine 14.0.2 did (test/fixtures/engine-traces): the same Nova
+// calls in the same order, the same statuses, details and end state, except
+// where master differs (docs/upstream.md, "14.0.2 and master"): VM moves
+// are written, and master evacuates its pending moves newest first, so the
 // instances go in the reverse of Prepare's order.
 
 // A trace file (its JSON types vary from file to file).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import processStarted from "../../shared/reference/engine-traces/process-started.json";
-import processStopped from "../../shared/reference/engine-traces/process-stopped.json";
-import vmStoppedFailed from "../../shared/reference/engine-traces/vm-lifecycle-stopped-failed.json";
+import processStarted from "./fixtures/engine-traces/process-started.json";
+import processStopped from "./fixtures/engine-traces/process-stopped.json";
+import vmStoppedFailed from "./fixtures/engine-traces/vm-lifecycle-stopped-failed.json";
 import {
   brief,
   type Cluster,
@@ -16,7 +16,7 @@ import {
 import type { Json } from "./helpers";
 
 // PROCESS and VM notifications (masakari-engine.md §3.2, §3.3), end to end,
-// against ../shared/reference/engine-traces where the real engine was traced.
+// against test/fixtures/engine-traces where the real engine was traced.
 
 const process = (hostname: string, event: string, process_name = "nova-compute") => ({
   notification: {

@@ -13,7 +13,7 @@ posts a notification with ``create_notification`` exactly as
 masakari-monitors does (type, hostname, generated_time = utcnow(), payload;
 masakari-engine.md §8), waits for its final status (GET at microversion
 1.1), and compares what the engine did with what the real masakari-engine
-did in ../shared/reference/engine-traces: the status, the
+did in test/fixtures/engine-traces: the status, the
 recovery_workflow_details, the Nova calls (host-level calls in order, and
 each server's non-GET actions in order), the end state in Nova and in
 Masakari, and that the segment is no longer in use. Where master differs
@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ENDPOINT = os.environ.get("ENGINE_ENDPOINT", "http://127.0.0.1:18860")
 NOVA = os.environ.get("ENGINE_NOVA", "http://127.0.0.1:18862")
-TRACES = os.environ.get("ENGINE_TRACES", os.path.join(ROOT, "..", "shared", "reference", "engine-traces"))
+TRACES = os.environ.get("ENGINE_TRACES", os.path.join(ROOT, "test", "fixtures", "engine-traces"))
 WORKER_DEV = os.path.join(ROOT, "scripts", "worker-dev.sh")
 
 RUN = uuid.uuid4().hex[:6]

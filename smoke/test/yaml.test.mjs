@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { parseYaml, YamlError } from "../yaml.mjs";
 
 test("the reference's clouds.yaml", () => {
-  const text = readFileSync(new URL("../../../shared/reference/clients/clouds.yaml", import.meta.url), "utf8");
+  const text = readFileSync(new URL("../../test/fixtures/clouds.yaml", import.meta.url), "utf8");
   assert.deepEqual(parseYaml(text), {
     clouds: { "masakari-ref": { auth_type: "none", auth: { endpoint: "http://127.0.0.1:15868/v1" } } },
   });
