@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/apt-install.sh PACKAGE...: installs the Debian packages of the list
 # that are missing, for the suites that need OpenStack software or a browser
-# (clients/run.sh, e2e/engine/run.sh, e2e/keystone/start-keystone.sh,
+# (conformance/reference/masakari.sh, e2e/openstack-clients/run.sh,
+# e2e/engine/run.sh, e2e/keystone/start-keystone.sh,
 # e2e/docs/run.mjs). Nothing to do when every package is installed.
 #
 # - as root, or through sudo otherwise;

@@ -61,7 +61,7 @@ export interface Cluster {
 }
 
 /**
- * The traces' cluster (../shared/reference/engine-traces/README.md): Nova
+ * The traces' cluster (test/fixtures/engine-traces/README.md): Nova
  * has c1 (down), c2 and c3 (nova-compute disabled: a reserved host); the
  * segment holds c1 and c2, and c3 reserved. `servers` run on c1.
  */

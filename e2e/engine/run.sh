@@ -6,7 +6,7 @@
 # on a fresh local D1 with short engine waits (scripts/worker-dev.sh), and
 # test_engine.py posting notifications through openstacksdk as
 # masakari-monitors does, then checking each recovery against
-# ../shared/reference/engine-traces. The last test kills `wrangler dev`
+# test/fixtures/engine-traces. The last test kills `wrangler dev`
 # mid-recovery and restarts it. Installs python3-openstacksdk when missing;
 # stops everything it started, whatever happens; exits non-zero on any
 # failure. See e2e/engine/README.md.
