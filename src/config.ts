@@ -3,7 +3,7 @@ import type { KeystoneSettings, ServiceCredentials } from "./openstack/keystone"
 import { Policy } from "./policy";
 
 /** The Worker's bindings and variables (wrangler.toml, secrets). */
-export interface Env extends Partial<Record<keyof typeof RECOVERY_OPTIONS, string>> {
+export interface Env extends Partial<Record<keyof typeof RECOVERY_OPTIONS | keyof typeof ENGINE_LIMITS, string>> {
   DB: D1Database;
   AUTH_STRATEGY?: string;
   /** [DEFAULT] osapi_max_limit: the most rows a list returns. */
@@ -30,18 +30,39 @@ export interface Env extends Partial<Record<keyof typeof RECOVERY_OPTIONS, strin
   KEYSTONE_TIMEOUT_MS?: string;
   /** The longest a token validation is reused, in seconds (0: never). */
   TOKEN_CACHE_SECONDS?: string;
-  /** The recovery engine's Workflow (D13). */
+  /** The recovery engine's Workflows: runs (D13) and the links of large phases (D20). */
   RECOVERY?: Workflow<RecoveryParams>;
+  EVACUATION?: Workflow<EvacuationParams>;
   /** `[nova] nova_catalog_admin_info` and `os_region_name`: Nova in the catalog without NOVA_URL (D14). */
   NOVA_CATALOG_ADMIN_INFO?: string;
   OS_REGION_NAME?: string;
 }
 
-/** What a recovery Workflow instance is started with. */
+/** What a run's Workflow instance is started with. */
 export interface RecoveryParams {
   readonly notificationUuid: string;
-  /** 1 for the first run; later runs are periodic re-runs or take over a run that died (D17). */
+  /** 1 for the first run; later runs are the periodic task's re-runs (D17). */
   readonly run: number;
+  /** The instance carrying the run: absent for the first, then 2, 3... (D17). */
+  readonly generation?: number;
+}
+
+/** What an Evacuation Workflow instance, one link of a phase's chain, is started with (D20). */
+export interface EvacuationParams {
+  readonly notificationUuid: string;
+  readonly run: number;
+  readonly scope: string;
+  readonly link: number;
+  /** Where the link starts: the phase's unit number and its cursor. */
+  readonly start: UnitCursor;
+  /** The instance carrying the link: absent for the first, then 2, 3... */
+  readonly generation?: number;
+}
+
+/** Where a phase stands between two units of work. */
+export interface UnitCursor {
+  readonly unit: number;
+  readonly cursor: unknown;
 }
 
 const integerSetting = (fallback: number, min: number) =>
@@ -102,6 +123,23 @@ const RECOVERY_OPTIONS = {
   INSTANCE_FAILURE_PROCESS_ALL_INSTANCES: booleanSetting(false),
   INSTANCE_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY: textSetting("HA_Enabled"),
   PROCESS_FAILURE_SERVICE_DISABLE_REASON: textSetting("Masakari detected process failed."),
+};
+
+/**
+ * What one Workflow instance of the engine may use (ours, D20): a run's
+ * instance works inline up to half of it, then hands a large phase to a
+ * chain of instances each within all of it. Below Workers' 1,000
+ * subrequests (Nova calls and D1 statements, the stricter reading for a
+ * Workflow instance) and Workflows' default 10,000 steps, with room to close.
+ */
+export interface EngineLimits {
+  readonly subrequests: number;
+  readonly steps: number;
+}
+
+const ENGINE_LIMITS = {
+  RECOVERY_SUBREQUESTS_PER_INSTANCE: integerSetting(800, 100),
+  RECOVERY_STEPS_PER_INSTANCE: integerSetting(5000, 100),
 };
 
 /** The recovery engine's options, as the engine reads them. */
@@ -171,6 +209,7 @@ const settings = z.object({
     }),
   OS_REGION_NAME: z.string().optional(),
   ...RECOVERY_OPTIONS,
+  ...ENGINE_LIMITS,
   POLICY: z
     .string()
     .optional()
@@ -201,6 +240,7 @@ export interface Config {
   /** The longest a token validation is reused, in seconds (AUTH_STRATEGY=keystone). */
   readonly tokenCacheSeconds: number;
   readonly recovery: RecoveryOptions;
+  readonly engineLimits: EngineLimits;
   /**
    * Why /v1 cannot be served: AUTH_STRATEGY=keystone without the Worker's
    * Keystone identity. The Worker starts (secrets are often set after the
@@ -296,6 +336,7 @@ export function loadConfig(env: Partial<Env>): Config {
     keystone: identity && !("problem" in identity) ? identity : undefined,
     tokenCacheSeconds: s.TOKEN_CACHE_SECONDS,
     unservable,
+    engineLimits: { subrequests: s.RECOVERY_SUBREQUESTS_PER_INSTANCE, steps: s.RECOVERY_STEPS_PER_INSTANCE },
     recovery: {
       waitPeriodAfterServiceUpdate: s.WAIT_PERIOD_AFTER_SERVICE_UPDATE,
       waitPeriodAfterEvacuation: s.WAIT_PERIOD_AFTER_EVACUATION,

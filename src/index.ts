@@ -3,9 +3,10 @@ import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { database } from "./db/database";
 import { sweep } from "./engine/periodic";
+import { engineNova, engineWorkflows } from "./engine/workflow";
 import { logFor } from "./log";
 
-export { RecoveryWorkflow } from "./engine/workflow";
+export { EvacuationWorkflow, RecoveryWorkflow } from "./engine/workflow";
 
 // The configuration is read when the Worker starts, so a bad setting stops
 // it with a clear message rather than failing requests one by one.
@@ -17,12 +18,14 @@ export default {
   /** The Cron Trigger: the recovery engine's periodic work (src/engine/periodic.ts). */
   async scheduled(controller, workerEnv) {
     const log = logFor(`cron ${new Date(controller.scheduledTime).toISOString()}`);
-    if (!workerEnv.RECOVERY) {
-      log.error("no RECOVERY Workflow binding: nothing to sweep");
+    if (!workerEnv.RECOVERY || !workerEnv.EVACUATION) {
+      log.error("no RECOVERY and EVACUATION Workflow bindings: nothing to sweep");
       return;
     }
+    const workflows = engineWorkflows(workerEnv);
+    const nova = engineNova(config);
     await sweep(
-      { db: database(workerEnv.DB), recovery: workerEnv.RECOVERY, options: config.recovery, log },
+      { db: database(workerEnv.DB), workflows, nova, options: config.recovery, log },
       controller.scheduledTime,
     );
   },

@@ -1,29 +1,30 @@
+import type { WorkflowStep } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig, type RecoveryOptions } from "../src/config";
-import { database } from "../src/db/database";
+import { type Config, loadConfig, type RecoveryOptions } from "../src/config";
+import type { Recovery } from "../src/engine/context";
 import { RecoveryError } from "../src/engine/errors";
-import { recoverHost } from "../src/engine/host-failure";
+import { recoverHost } from "../src/engine/host-failure/flows";
 import { recoverInstance } from "../src/engine/instance-failure";
-import type { Recovery } from "../src/engine/recovery";
-import { logFor } from "../src/log";
-import { Nova } from "../src/openstack/nova";
+import { recoveryContext } from "../src/engine/workflow";
 import { recoveryWorkflowDetails } from "../src/resources/notifications/details";
 import { type Cluster, type ClusterServer, novaCalls, novaControl, traceCluster } from "./engine-helpers";
+import { Runtime } from "./engine-runtime";
 import { type Json, sql } from "./helpers";
 
 // The flows as plain functions of a Recovery (database, Nova, options, a
-// Workflow step), run here with every step run at once and every sleep
-// skipped: the engine's options and Nova's answers, case by case
-// (masakari-engine.md §1.5, §3.1, §3.3).
+// Workflow instance's steps), run here with every step run at once and
+// every sleep skipped: the engine's options and Nova's answers, case by
+// case (docs/engine.md, "Options", "Host failure", "Instance failure").
 
-const DEFAULTS = loadConfig(env).recovery;
+const CONFIG = loadConfig(env);
+const DEFAULTS = CONFIG.recovery;
 
-/** A WorkflowStep that runs each step at once and skips sleeps. */
+/** A WorkflowStep that runs each step at once and skips sleeps (the small hosts here never wait for links). */
 const immediate = {
   do: (_name: string, config: unknown, body?: () => unknown) => (typeof config === "function" ? config() : body?.()),
   sleep: async () => {},
-} as unknown as Recovery["step"];
+} as unknown as WorkflowStep;
 
 function recovery(
   overrides: {
@@ -33,20 +34,18 @@ function recovery(
   } = {},
   timeoutMs = 10_000,
 ): Recovery {
-  return {
-    notificationUuid: crypto.randomUUID(),
-    run: 1,
-    options: {
+  const config: Config = {
+    ...CONFIG,
+    novaTimeoutMs: timeoutMs,
+    recovery: {
       ...DEFAULTS,
       waitPeriodAfterEvacuation: overrides.waitPeriodAfterEvacuation ?? DEFAULTS.waitPeriodAfterEvacuation,
       hostFailure: { ...DEFAULTS.hostFailure, ...overrides.hostFailure },
       instanceFailure: { ...DEFAULTS.instanceFailure, ...overrides.instanceFailure },
     },
-    db: database(env.DB),
-    nova: new Nova({ endpoint: async () => "http://compute.test/v2.1", token: async () => null, timeoutMs }),
-    step: immediate,
-    log: logFor("test"),
   };
+  const runtime = new Runtime(config);
+  return recoveryContext(env, immediate, crypto.randomUUID(), 1, "test", 1, config, runtime.workflows);
 }
 
 /** Runs a host flow; the status it decides. */
@@ -173,7 +172,7 @@ describe("[host_failure] options", () => {
   });
 });
 
-describe("the per-instance procedure (§3.1, `_evacuate_and_confirm`)", () => {
+describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
   it.each([
     ["active", null, [{ lock: null }, { evacuate: {} }, { unlock: null }], "active"],
     [
@@ -248,14 +247,15 @@ describe("the per-instance procedure (§3.1, `_evacuate_and_confirm`)", () => {
       r.notificationUuid,
     );
     expect(move).toEqual({ status: "failed", message: "Failed reason: timeout." });
-    // Confirmation polled at once, then every second for 5 seconds.
+    // Confirmation polled at once, then every second for 5 seconds; before
+    // the evacuation, the server read twice and its instance actions once.
     const gets = (await novaCalls({ server: cluster.servers.vm ?? "" })).filter((c) => c.method === "GET").length;
-    expect(gets).toBe(2 + 6);
+    expect(gets).toBe(2 + 1 + 6);
     expect(await posts(cluster.servers.vm)).toEqual([{ lock: null }, { evacuate: {} }, { unlock: null }]);
   });
 });
 
-describe("Nova failing (§3.4)", () => {
+describe("Nova failing", () => {
   it("a 500 to the service update: MasakariException, Disable REVERTED, nothing evacuated", async () => {
     const cluster = await traceCluster("auto");
     await novaControl("POST", "faults", { method: "PUT", path: "/os-services/", status: 500, times: 1 });
@@ -298,45 +298,5 @@ describe("[instance_failure] process_all_instances", () => {
     await recoverInstance(r, cluster.servers.vm ?? "");
     expect(await posts(cluster.servers.vm)).toEqual([{ "os-start": null }]);
     expect((await server(cluster.servers.vm)).vm_state).toBe("active");
-  });
-});
-
-describe("D19: a step run again replaces what it wrote", () => {
-  /**
-   * A WorkflowStep that runs every step twice, as Workflows may (at least
-   * once: a step whose result was not saved before a restart runs again),
-   * keeping the second result.
-   */
-  const twice = {
-    do: async (_name: string, config: unknown, body?: () => unknown) => {
-      const run = (typeof config === "function" ? config : body) as () => unknown;
-      await run();
-      return run();
-    },
-    sleep: async () => {},
-  } as unknown as Recovery["step"];
-
-  it("progress messages, task states and VM moves of a repeated step appear once; Nova is asked once to lock and to evacuate", async () => {
-    const cluster = await traceCluster("auto");
-    const r = { ...recovery(), step: twice };
-    expect(await runHost(r, cluster)).toBe("finished");
-    const counts = await sql<Json>(
-      "SELECT task, count(*) AS n FROM recovery_progress WHERE notification_uuid = ? GROUP BY task ORDER BY task",
-      r.notificationUuid,
-    );
-    expect(counts).toEqual([
-      { task: "DisableComputeServiceTask", n: 2 },
-      { task: "EvacuateInstancesTask", n: 6 },
-      { task: "PrepareHAEnabledInstancesTask", n: 6 },
-    ]);
-    expect(
-      await sql("SELECT count(*) AS n FROM recovery_tasks WHERE notification_uuid = ?", r.notificationUuid),
-    ).toEqual([{ n: 3 }]);
-    expect(
-      await sql(
-        "SELECT status, count(*) AS n FROM vmoves WHERE notification_uuid = ? GROUP BY status",
-        r.notificationUuid,
-      ),
-    ).toEqual([{ status: "succeeded", n: 3 }]);
   });
 });

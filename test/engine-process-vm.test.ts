@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import processStarted from "./fixtures/engine-traces/process-started.json";
-import processStopped from "./fixtures/engine-traces/process-stopped.json";
-import vmStoppedFailed from "./fixtures/engine-traces/vm-lifecycle-stopped-failed.json";
 import {
   brief,
   type Cluster,
@@ -13,6 +10,9 @@ import {
   traceCluster,
   withoutTimestamps,
 } from "./engine-helpers";
+import processStarted from "./fixtures/engine-traces/process-started.json";
+import processStopped from "./fixtures/engine-traces/process-stopped.json";
+import vmStoppedFailed from "./fixtures/engine-traces/vm-lifecycle-stopped-failed.json";
 import type { Json } from "./helpers";
 
 // PROCESS and VM notifications (masakari-engine.md §3.2, §3.3), end to end,

@@ -230,12 +230,14 @@ export const RECOVERY_MODES = ["rpc", "periodic"] as const;
 export type RecoveryMode = (typeof RECOVERY_MODES)[number];
 
 /**
- * One run of the engine on a notification, each a Workflow instance
- * (`<notification uuid>-<run>`). Run 1 is started when the notification is
- * stored, as upstream's RPC cast (`rpc`); a later run is the periodic task's
- * re-run of an `error` notification (`periodic`: an `error` it ends with
- * becomes `failed`), or takes over a run whose instance died, in its mode.
- * Only the latest run of a notification may change it.
+ * One run of the engine on a notification. Run 1 is started when the
+ * notification is stored, as upstream's RPC cast (`rpc`); a later run is the
+ * periodic task's (`periodic`: an `error` it ends with becomes `failed`).
+ * Only the latest run of a notification may change it. A run is carried by
+ * one Workflow instance, `<notification uuid>-<run>`; when that instance
+ * dies, the periodic work starts the next `generation`
+ * (`<notification uuid>-<run>-g<n>`), which replays the run's journal and
+ * carries on where it stopped (D17).
  */
 export const recoveryRuns = sqliteTable(
   "recovery_runs",
@@ -247,6 +249,13 @@ export const recoveryRuns = sqliteTable(
     ended_at: text("ended_at"),
     /** The status the run left the notification in. */
     outcome: text("outcome", { enum: NOTIFICATION_STATUSES }),
+    /** The Workflow instance now carrying the run: 1, then one more each time one dies. */
+    generation: integer("generation").notNull().default(1),
+    /** When this run claimed its notification (new/error → running, D16). */
+    claimed_at: text("claimed_at"),
+    /** The most steps and subrequests one of the run's Workflow instances used (its own or a phase's). */
+    max_steps: integer("max_steps"),
+    max_subrequests: integer("max_subrequests"),
   },
   (t) => [primaryKey({ columns: [t.notification_uuid, t.run] })],
 );
@@ -295,19 +304,148 @@ export const recoveryProgress = sqliteTable(
 );
 
 /**
- * The servers a run is about to lock in Nova, written before the lock
- * call: a Workflow step run again finds a server locked and must know
- * whether it locked it (and so unlocks it at the end) or its owner did.
+ * What each step of a run returned, by the step's name: a Workflow instance
+ * that carries on a run after its instance died replays the steps recorded
+ * here rather than run them again. Intents of Nova calls that must not be
+ * repeated (`intent …`) are recorded here before the call.
  */
-export const recoveryLocks = sqliteTable(
-  "recovery_locks",
+export const recoveryJournal = sqliteTable(
+  "recovery_journal",
   {
     notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
     run: integer("run").notNull(),
-    instance_uuid: text("instance_uuid", { length: 36 }).notNull(),
+    name: text("name").notNull(),
+    value: text("value").notNull(),
     created_at: text("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.instance_uuid] })],
+  (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.name] })],
+);
+
+export const PHASE_KINDS = ["list", "evacuate"] as const;
+export type PhaseKind = (typeof PHASE_KINDS)[number];
+
+/**
+ * Work of a host flow that grows with the failed host (listing its servers,
+ * evacuating them), done in units: by the run's own instance while its
+ * budget lasts, then by a chain of Evacuation Workflow instances (`link`
+ * 1, 2, ... each within its own budget), so that no instance's steps or
+ * subrequests grow with the host (D20). `generation` counts the instances
+ * started for the current link, as for a run.
+ */
+export const recoveryPhases = sqliteTable(
+  "recovery_phases",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    scope: text("scope").notNull(),
+    kind: text("kind", { enum: PHASE_KINDS }).notNull(),
+    /** The phase (JSON): what it is, where its current link started, and where it ended. */
+    params: text("params").notNull(),
+    link: integer("link").notNull().default(0),
+    generation: integer("generation").notNull().default(1),
+    created_at: text("created_at").notNull(),
+    done_at: text("done_at"),
+    max_steps: integer("max_steps"),
+    max_subrequests: integer("max_subrequests"),
+  },
+  (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.scope] })],
+);
+
+export const MOVE_STAGES = [
+  "listed",
+  "pending",
+  "taken",
+  "locking",
+  "prepared",
+  "evacuating",
+  "confirming",
+  "stopping",
+  "stop-confirming",
+  "done",
+] as const;
+export type MoveStage = (typeof MOVE_STAGES)[number];
+
+/**
+ * The failed host's servers as one attempt of a host flow (run, flow,
+ * attempt: `a1`, or `r<n>` per reserved host) lists and evacuates them:
+ * the listing (Nova's order, HA flag, state), the selection and evacuation
+ * order, and where each selected instance is in upstream's per-instance
+ * procedure. Each stage that precedes a Nova call which must not be
+ * repeated is written before the call (D20).
+ */
+export const recoveryMoves = sqliteTable(
+  "recovery_moves",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    flow: integer("flow").notNull(),
+    attempt: text("attempt").notNull(),
+    instance_uuid: text("instance_uuid", { length: 36 }).notNull(),
+    name: text("name").notNull(),
+    /** Place in Nova's listing, from 0. */
+    seq: integer("seq").notNull(),
+    ha: integer("ha").notNull(),
+    vm_state: text("vm_state"),
+    selected: integer("selected").notNull().default(0),
+    /** Evacuation order, from 1, once selected. */
+    position: integer("position"),
+    vmove_uuid: text("vmove_uuid", { length: 36 }),
+    stage: text("stage", { enum: MOVE_STAGES }).notNull(),
+    /** The procedure's state so far (JSON): states before, lock, reset, stop, confirmation. */
+    state: text("state"),
+    result: text("result", { enum: ["succeeded", "failed", "not-started"] }),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.notification_uuid, t.run, t.flow, t.attempt, t.instance_uuid] }),
+    index("recovery_moves_stage").on(t.notification_uuid, t.run, t.flow, t.attempt, t.stage, t.position),
+  ],
+);
+
+/**
+ * Servers a notification's recovery locked in Nova, recorded before the
+ * lock call and released once unlocked: whatever ends the notification, a
+ * run or the periodic work unlocks what is left (D17).
+ */
+export const recoveryServerLocks = sqliteTable(
+  "recovery_server_locks",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    instance_uuid: text("instance_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    created_at: text("created_at").notNull(),
+    released_at: text("released_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.notification_uuid, t.instance_uuid] }),
+    index("recovery_server_locks_open").on(t.released_at, t.notification_uuid),
+  ],
+);
+
+/**
+ * A reserved host taken by one attempt of a host flow (D16), until Nova
+ * enabled it (`used`) or could not (`returned`: reserved again). At most
+ * one open claim per host; a replayed claim finds its own row.
+ */
+export const recoveryReservedClaims = sqliteTable(
+  "recovery_reserved_claims",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    run: integer("run").notNull(),
+    flow: integer("flow").notNull(),
+    attempt: text("attempt").notNull(),
+    segment_uuid: text("segment_uuid", { length: 36 }).notNull(),
+    host_name: text("host_name").notNull(),
+    created_at: text("created_at").notNull(),
+    released_at: text("released_at"),
+    outcome: text("outcome", { enum: ["used", "returned"] }),
+    /** Why it was returned (JSON: the upstream exception), for a step run again to raise the same. */
+    reason: text("reason"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.notification_uuid, t.run, t.flow, t.attempt] }),
+    uniqueIndex("recovery_reserved_claims_open").on(t.segment_uuid, t.host_name).where(sql`released_at IS NULL`),
+  ],
 );
 
 export type SegmentRow = typeof failoverSegments.$inferSelect;
@@ -315,3 +453,4 @@ export type HostRow = typeof hosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type VmoveRow = typeof vmoves.$inferSelect;
 export type RecoveryRunRow = typeof recoveryRuns.$inferSelect;
+export type RecoveryMoveRow = typeof recoveryMoves.$inferSelect;

@@ -1,5 +1,5 @@
 // The exceptions of upstream's engine that decide a notification's status
-// (masakari-engine.md §3.5). A Workflow step never throws them: a step that
+// (docs/engine.md, "Outcomes"). A Workflow step never throws them: a step that
 // throws is retried by Workflows, and upstream retries no Nova call. Steps
 // return them as values (`Failure`), and the flow code outside the steps
 // throws them again as RecoveryError, so a flow reads as upstream's does.
@@ -48,7 +48,7 @@ export const isSkip = (failure: Failure) =>
   failure.name === "SkipInstanceRecoveryException" ||
   failure.name === "SkipProcessRecoveryException";
 
-/** The notification's status for a flow that ended with `failure` (§3.5). */
+/** The notification's status for a flow that ended with `failure` (docs/engine.md, "Outcomes"). */
 export function statusOf(failure: Failure): "finished" | "ignored" | "error" {
   if (isSkip(failure)) return "finished";
   if (failure.name === "IgnoreInstanceRecoveryException") return "ignored";

@@ -1,11 +1,15 @@
 import { NovaError } from "../openstack/nova";
+import type { Recovery } from "./context";
 import { RecoveryError } from "./errors";
-import { confirmTask, Flow, type Recovery } from "./recovery";
-import { haEnabled, vmState } from "./servers";
+import { confirmTask, Flow } from "./flow";
+import { intended, once } from "./intents";
+import { haEnabled, taskState, vmState } from "./servers";
 
-// VM (masakari-engine.md §3.3): a failed instance is stopped, started and
-// confirmed active, when it is HA-enabled or every instance is to be
-// processed.
+// VM (docs/engine.md, "Instance failure"): a failed instance is stopped,
+// started and confirmed active, when it is HA-enabled or every instance is
+// to be processed. os-stop and os-start are each sent once: a step run
+// again finds its intent and Nova's state (stopping or stopped; starting
+// or active) before it would send them again.
 
 const STOP = "StopInstanceTask";
 const START = "StartInstanceTask";
@@ -27,6 +31,8 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
   const id = instanceUuid;
   const stopped = async () => (vmState(await nova.server(id)) === "stopped" ? true : undefined);
   const flow = new Flow(recovery, 1);
+  const stopIntent = flow.stepName(STOP, "stop");
+  const startIntent = flow.stepName(START, "start");
   try {
     await flow.task(STOP, "stop", async (progress) => {
       const server = await nova.server(id);
@@ -39,11 +45,17 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
         progress.update(`Recovery of instance '${id}' is ignored as it is in '${vm}' state.`, 1.0);
         throw new RecoveryError("IgnoreInstanceRecoveryException", "Ignoring instance recovery");
       }
-      if (vm === "stopped") return;
+      const again = await intended(recovery, stopIntent);
+      if (vm === "stopped" && !again) return;
       if (vm === "resized") await nova.action(id, { "os-resetState": { state: "active" } });
       progress.update(`Stopping instance: ${id}`, 0.0);
       try {
-        await nova.action(id, { "os-stop": null });
+        await once(
+          recovery,
+          stopIntent,
+          async () => vm === "stopped" || taskState(server) === "powering-off",
+          () => nova.action(id, { "os-stop": null }),
+        );
       } catch (error) {
         if (!(error instanceof NovaError) || error.status !== 409) throw error;
         progress.update(`Conflict when stopping instance: ${id}`, 0.0);
@@ -67,13 +79,22 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
       "start",
       async (progress) => {
         progress.update(`Starting instance: '${id}'`, 0.0);
-        const vm = vmState(await nova.server(id));
-        if (vm !== "stopped") {
+        const server = await nova.server(id);
+        const vm = vmState(server);
+        // Run again after its os-start, this step finds the server starting
+        // or started by it: that is the start it asked for.
+        const started = vm === "active" || taskState(server) === "powering-on";
+        if (vm !== "stopped" && !(started && (await intended(recovery, startIntent)))) {
           const message = `Invalid state for Instance ${id}. Expected state: 'STOPPED', Actual state: '${vm}'`;
           progress.update(message, 1.0);
           throw new RecoveryError("InstanceRecoveryFailureException", message);
         }
-        await nova.action(id, { "os-start": null });
+        await once(
+          recovery,
+          startIntent,
+          async () => started,
+          () => nova.action(id, { "os-start": null }),
+        );
         progress.update(`Instance started: '${id}'`, 1.0);
       },
       { last: true },

@@ -1,9 +1,11 @@
+import type { Recovery } from "./context";
 import { RecoveryError } from "./errors";
-import { confirmTask, Flow, type Recovery } from "./recovery";
+import { confirmTask, Flow } from "./flow";
+import { intended, once } from "./intents";
 
-// PROCESS STOPPED (masakari-engine.md §3.2): only nova-compute is recovered,
-// by disabling its service and confirming it is disabled. Instances are not
-// touched.
+// PROCESS STOPPED (docs/engine.md, "Process failure"): only nova-compute is
+// recovered, by disabling its service and confirming it is disabled.
+// Instances are not touched.
 
 const DISABLE = "DisableComputeNodeTask";
 const CONFIRM = "ConfirmComputeNodeDisabledTask";
@@ -16,23 +18,32 @@ export async function recoverProcess(recovery: Recovery, hostName: string, proce
   const { nova, options } = recovery;
   const isDisabled = async () => (await nova.services(hostName, processName))[0]?.status === "disabled";
   const flow = new Flow(recovery, 1);
+  const intent = flow.stepName(DISABLE, "disable");
   try {
     await flow.task(
       DISABLE,
       "disable",
       async (progress) => {
         progress.update(`Disabling compute service on host: '${hostName}'`, 0.0);
-        if (await isDisabled()) {
+        // Run again after its disable, this step must still say it disabled
+        // the service, not that it found it disabled: the intent tells.
+        if ((await isDisabled()) && !(await intended(recovery, intent))) {
           progress.update(`Skipping recovery for process ${processName} as it is already disabled`, 1.0);
           return;
         }
         // novaclient looks the service up again to disable it.
         const [service] = await nova.services(hostName, processName);
         if (!service) throw new RecoveryError("MasakariException", "list index out of range");
-        await nova.updateService(service.id, {
-          status: "disabled",
-          disabled_reason: options.processFailure.serviceDisableReason,
-        });
+        await once(
+          recovery,
+          intent,
+          async () => service.status === "disabled",
+          () =>
+            nova.updateService(service.id, {
+              status: "disabled",
+              disabled_reason: options.processFailure.serviceDisableReason,
+            }),
+        );
         progress.update(`Disabled compute service on host: '${hostName}'`, 1.0);
       },
       { last: true },

@@ -16,8 +16,27 @@ export class NovaError extends Error {
   constructor(
     readonly status: number | undefined,
     message: string,
+    /** Nova's request id (x-openstack-request-id), when it answered. */
+    readonly requestId?: string,
   ) {
     super(message);
+  }
+
+  /**
+   * str() of the exception Masakari's engine ends up with for this failure,
+   * as master records it in a VM move's message: novaclient's errors pass
+   * through Masakari's translate_nova_exception, whose Conflict and NotFound
+   * drop Nova's words, whose MasakariException (a timeout, no connection)
+   * keeps only its own default text, and other statuses stay novaclient's
+   * "<message> (HTTP <status>) (Request-ID: <id>)".
+   */
+  get masakariText(): string {
+    if (this.status === undefined) return "An unknown exception occurred.";
+    if (this.status === 404) return "Resource could not be found.";
+    if (this.status === 409) return "Conflict";
+    const request = this.requestId ? ` (Request-ID: ${this.requestId})` : "";
+    const novaclient = `${this.message} (HTTP ${this.status})${request}`;
+    return this.status === 400 ? `Invalid input received: ${novaclient}` : novaclient;
   }
 }
 
@@ -28,6 +47,8 @@ export interface NovaSettings {
   readonly token: () => Promise<string | null>;
   readonly refused?: (token: string) => void;
   readonly timeoutMs: number;
+  /** Called once per request sent (the engine counts its subrequests). */
+  readonly sent?: () => void;
 }
 
 export interface NovaService {
@@ -53,6 +74,20 @@ export interface NovaServer {
   readonly "OS-EXT-SRV-ATTR:host"?: string | null;
 }
 
+/** One entry of a server's instance-action log (GET /servers/{id}/os-instance-actions). */
+export interface NovaInstanceAction {
+  readonly action: string;
+  readonly request_id?: string;
+  readonly start_time?: string;
+}
+
+/** One page of a server listing and where the next one starts (Nova's `servers_links`). */
+export interface NovaServerPage {
+  readonly servers: NovaServer[];
+  /** The next page's query (`limit` and `marker`), or null after the last page. */
+  readonly next: string | null;
+}
+
 export interface NovaAggregate {
   readonly id: string | number;
   readonly name: string;
@@ -75,8 +110,16 @@ export class Nova {
   constructor(private readonly settings: NovaSettings) {}
 
   private async request<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
-    const base = (await this.settings.endpoint()).replace(/\/+$/, "");
-    const token = await this.settings.token();
+    let base: string;
+    let token: string | null;
+    try {
+      base = (await this.settings.endpoint()).replace(/\/+$/, "");
+      token = await this.settings.token();
+    } catch (error) {
+      // Keystone unreachable or refusing the Worker's identity: upstream's
+      // keystoneauth errors end as a MasakariException too.
+      throw error instanceof NovaError ? error : new NovaError(undefined, (error as Error).message);
+    }
     const headers: Record<string, string> = {
       Accept: "application/json",
       "X-OpenStack-Nova-API-Version": NOVA_MICROVERSION,
@@ -85,6 +128,7 @@ export class Nova {
     if (token) headers["X-Auth-Token"] = token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response: Response;
+    this.settings.sent?.();
     try {
       response = await fetch(`${base}${path}`, {
         method,
@@ -107,7 +151,10 @@ export class Nova {
       this.settings.refused(token);
       return this.request(method, path, body, false);
     }
-    if (!response.ok) throw new NovaError(response.status, faultMessage(parsed, response.status));
+    if (!response.ok) {
+      const requestId = response.headers.get("x-openstack-request-id") ?? undefined;
+      throw new NovaError(response.status, faultMessage(parsed, response.status), requestId);
+    }
     return parsed as T;
   }
 
@@ -123,13 +170,40 @@ export class Nova {
     await this.request("PUT", `/os-services/${id}`, changes);
   }
 
-  /** GET /servers/detail?all_tenants=True&host=: one page, as novaclient lists them. */
-  async serversOnHost(host: string): Promise<NovaServer[]> {
-    const body = await this.request<{ servers?: NovaServer[] }>(
+  /**
+   * One page of GET /servers/detail?all_tenants=True&host=: the first as
+   * novaclient asks for it (no limit: Nova's max_limit caps it), the next
+   * ones with the limit and marker of Nova's `servers_links` (D20).
+   */
+  async serversOnHost(host: string, page: string | null = null): Promise<NovaServerPage> {
+    const query = new URLSearchParams({ all_tenants: "True", host });
+    if (page)
+      for (const [key, value] of new URLSearchParams(page))
+        if (key === "limit" || key === "marker") query.set(key, value);
+    const body = await this.request<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>(
       "GET",
-      `/servers/detail?all_tenants=True&host=${encodeURIComponent(host)}`,
+      `/servers/detail?${query.toString().replace(/\+/g, "%20")}`,
     );
-    return Array.isArray(body?.servers) ? body.servers : [];
+    const servers = Array.isArray(body?.servers) ? body.servers : [];
+    const href = body?.servers_links?.find((l) => l.rel === "next")?.href;
+    let next: string | null = null;
+    if (href && servers.length > 0) {
+      const link = new URL(href, "http://nova.invalid").searchParams;
+      next = new URLSearchParams({
+        limit: link.get("limit") ?? String(servers.length),
+        marker: link.get("marker") ?? servers[servers.length - 1]?.id ?? "",
+      }).toString();
+    }
+    return { servers, next };
+  }
+
+  /** GET /servers/{id}/os-instance-actions: what Nova accepted for the server, newest first. */
+  async instanceActions(id: string): Promise<NovaInstanceAction[]> {
+    const body = await this.request<{ instanceActions?: NovaInstanceAction[] }>(
+      "GET",
+      `/servers/${id}/os-instance-actions`,
+    );
+    return Array.isArray(body?.instanceActions) ? body.instanceActions : [];
   }
 
   async server(id: string): Promise<NovaServer> {

@@ -8,14 +8,17 @@
 //
 // Nova routes (under any prefix ending in /v2.1; every request is recorded):
 //   GET  /os-services?host=&binary=          PUT /os-services/{id}
-//   GET  /servers/detail?all_tenants=&host=  GET /servers/{id}
+//   GET  /servers/detail?all_tenants=&host=&limit=&marker=   GET /servers/{id}
 //   POST /servers/{id}/action: lock, unlock, os-resetState, os-stop, os-start, evacuate
+//   GET  /servers/{id}/os-instance-actions
 //   GET  /os-aggregates                      POST /os-aggregates/{id}/action {"add_host"}
 // Control routes (/_control/..., not recorded):
 //   POST hosts {name, status?, state?, disabled_reason?, zone?}   creates or updates a nova-compute service
 //   POST servers {name, host, vm_state?, task_state?, power_state?, locked?, metadata?,
 //                 availability_zone?, evacuate_polls?, power_polls?, id?}   creates (or, given a known id, updates)
+//   POST servers/bulk {host, count, prefix?, ...as servers}   creates `count` servers at once -> {ids}
 //   POST aggregates {name, hosts}
+//   POST settings {max_limit?}                  Nova's [api] max_limit (default 1000): the largest page
 //   POST faults {method?, path?, action?, server?, status? | hang? | result?: "error"|"stuck", times?} -> {id}
 //   DELETE faults/{id}
 //   GET  calls?since=&server=&host=          GET state?server=&host=         POST reset
@@ -113,7 +116,14 @@ export function createNova() {
   let serial = 0; // creation order of servers (and aggregate ids), across resets too
 
   function empty() {
-    return { services: new Map(), servers: new Map(), aggregates: new Map(), faults: [], calls: [] };
+    return {
+      services: new Map(),
+      servers: new Map(),
+      aggregates: new Map(),
+      faults: [],
+      calls: [],
+      settings: { maxLimit: 1000 },
+    };
   }
 
   // --- views -----------------------------------------------------------------
@@ -286,11 +296,13 @@ export function createNova() {
     if (collection === "os-services" && parts.length === 2 && method === "PUT") return updateService(id, body);
 
     if (collection === "servers" && id === "detail" && parts.length === 2 && method === "GET") {
-      // Nova's default order: created_at desc, id desc.
-      const servers = [...world.servers.values()]
-        .filter((s) => !q.has("host") || s.host === q.get("host"))
-        .sort((a, b) => b.serial - a.serial);
-      return json(200, { servers: servers.map(serverView) });
+      return serverPage(url, q);
+    }
+    if (collection === "servers" && sub === "os-instance-actions" && parts.length === 3 && method === "GET") {
+      const server = world.servers.get(id);
+      if (!server) return noServer(id);
+      // Newest first, as Nova lists them.
+      return json(200, { instanceActions: [...server.actions].reverse() });
     }
     if (collection === "servers" && parts.length === 2 && method === "GET") {
       const server = world.servers.get(id);
@@ -322,6 +334,39 @@ export function createNova() {
     return notFound();
   }
 
+  /**
+   * GET /servers/detail: Nova's default order (created_at desc, id desc),
+   * at most `limit` servers capped by max_limit, after `marker` (a server
+   * id; 400 when unknown); a full page carries a `servers_links` next link
+   * with the limit and marker of the page after it, as Nova's view builder
+   * writes it.
+   */
+  function serverPage(url, q) {
+    const servers = [...world.servers.values()]
+      .filter((s) => !q.has("host") || s.host === q.get("host"))
+      .sort((a, b) => b.serial - a.serial);
+    const max = world.settings.maxLimit;
+    const asked = q.has("limit") ? Number(q.get("limit")) : max;
+    if (!Number.isInteger(asked) || asked < 0) return fault(400, "limit must be a non-negative integer");
+    const limit = Math.min(asked, max);
+    let start = 0;
+    if (q.has("marker")) {
+      const marker = world.servers.get(q.get("marker"));
+      if (!marker) return fault(400, `marker [${q.get("marker")}] not found`);
+      start = servers.findIndex((s) => s.serial < marker.serial);
+      if (start < 0) start = servers.length;
+    }
+    const page = servers.slice(start, start + limit);
+    const body = { servers: page.map(serverView) };
+    if (page.length > 0 && page.length === limit) {
+      const next = new URL(url);
+      next.searchParams.set("limit", String(limit));
+      next.searchParams.set("marker", page[page.length - 1].id);
+      body.servers_links = [{ href: next.toString(), rel: "next" }];
+    }
+    return json(200, body);
+  }
+
   // PUT /os-services/{id} at 2.53 (nova/api/openstack/compute/services.py).
   function updateService(id, body) {
     const service = [...world.services.values()].find((s) => s.id === id);
@@ -340,7 +385,26 @@ export function createNova() {
     return json(200, { service: serviceView(service) });
   }
 
+  // The actions Nova records in a server's instance-action log when it accepts them.
+  const RECORDED = { lock: "lock", unlock: "unlock", "os-stop": "stop", "os-start": "start", evacuate: "evacuate" };
+
   function serverAction(server, body, call, action) {
+    const response = acceptAction(server, body, call, action);
+    if (response.status < 300 && RECORDED[action]) {
+      server.actions.push({
+        action: RECORDED[action],
+        instance_uuid: server.id,
+        request_id: `req-${crypto.randomUUID()}`,
+        user_id: "6".repeat(32),
+        project_id: "5".repeat(32),
+        start_time: serviceTime(),
+        message: null,
+      });
+    }
+    return response;
+  }
+
+  function acceptAction(server, body, call, action) {
     if (Object.keys(body ?? {}).length !== 1) return fault(400, "Malformed request body");
     const args = body[action];
     switch (action) {
@@ -439,6 +503,38 @@ export function createNova() {
     return new Response(null, { status: 200 });
   }
 
+  // Creates a server from a control body, or updates `known` with it.
+  function createServer(body, known = undefined) {
+    const server = known ?? {
+      id: body.id ?? crypto.randomUUID(),
+      serial: ++serial,
+      tenant_id: "5".repeat(32),
+      user_id: "6".repeat(32),
+      created: serverTime(),
+      locked: false,
+      metadata: {},
+      task_state: null,
+      evacuate_polls: 0,
+      power_polls: 0,
+      queue: [],
+      actions: [],
+    };
+    for (const key of ["name", "host", "task_state", "locked", "metadata", "evacuate_polls", "power_polls"]) {
+      if (key in body) server[key] = body[key];
+    }
+    if (!known || "availability_zone" in body) {
+      server.zone = body.availability_zone ?? serviceOf(server.host)?.zone ?? "nova";
+    }
+    if (!known || "vm_state" in body) {
+      server.vm_state = body.vm_state ?? "active";
+      server.power_state = powerOf(server.vm_state);
+    }
+    if ("power_state" in body) server.power_state = body.power_state;
+    server.updated = serverTime();
+    world.servers.set(server.id, server);
+    return server;
+  }
+
   // --- control -----------------------------------------------------------------------
 
   async function control(request, url) {
@@ -470,38 +566,33 @@ export function createNova() {
       return json(200, serviceView(service));
     }
 
-    if (route === "POST servers") {
+    if (route === "POST servers" && parts[1] === undefined) {
       const known = body.id !== undefined ? world.servers.get(body.id) : undefined;
       if (!known && (typeof body.name !== "string" || typeof body.host !== "string")) {
         return json(400, { error: "name and host are required" });
       }
-      const server = known ?? {
-        id: body.id ?? crypto.randomUUID(),
-        serial: ++serial,
-        tenant_id: "5".repeat(32),
-        user_id: "6".repeat(32),
-        created: serverTime(),
-        locked: false,
-        metadata: {},
-        task_state: null,
-        evacuate_polls: 0,
-        power_polls: 0,
-        queue: [],
-      };
-      for (const key of ["name", "host", "task_state", "locked", "metadata", "evacuate_polls", "power_polls"]) {
-        if (key in body) server[key] = body[key];
+      return json(200, serverView(createServer(body, known)));
+    }
+
+    if (route === "POST servers" && parts[1] === "bulk") {
+      const count = Number(body.count);
+      if (typeof body.host !== "string" || !Number.isInteger(count) || count < 1) {
+        return json(400, { error: "host and a positive count are required" });
       }
-      if (!known || "availability_zone" in body) {
-        server.zone = body.availability_zone ?? serviceOf(server.host)?.zone ?? "nova";
+      const ids = [];
+      for (let i = 1; i <= count; i++) {
+        const { count: _, prefix = "server", ...rest } = body;
+        ids.push(createServer({ ...rest, name: `${prefix}-${i}` }).id);
       }
-      if (!known || "vm_state" in body) {
-        server.vm_state = body.vm_state ?? "active";
-        server.power_state = powerOf(server.vm_state);
+      return json(200, { ids });
+    }
+
+    if (route === "POST settings") {
+      if ("max_limit" in body) {
+        if (!Number.isInteger(body.max_limit) || body.max_limit < 1) return json(400, { error: "max_limit >= 1" });
+        world.settings.maxLimit = body.max_limit;
       }
-      if ("power_state" in body) server.power_state = body.power_state;
-      server.updated = serverTime();
-      world.servers.set(server.id, server);
-      return json(200, serverView(server));
+      return json(200, { max_limit: world.settings.maxLimit });
     }
 
     if (route === "POST aggregates") {

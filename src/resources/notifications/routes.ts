@@ -1,7 +1,7 @@
 import { getTableColumns } from "drizzle-orm";
 import { parseIsoTime } from "../../datetime";
 import { notifications } from "../../db/schema";
-import { startRun } from "../../engine/start";
+import { startRun } from "../../engine/instances";
 import { badRequest, conflict, messages, notFound } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
 import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";

@@ -1,0 +1,335 @@
+import { now, nowSeconds, pythonStr } from "../../datetime";
+import type { MoveStage } from "../../db/schema";
+import { NovaError, type NovaServer } from "../../openstack/nova";
+import { floatRepr } from "../../python";
+import type { Recovery } from "../context";
+import { outOfTime } from "../flow";
+import { hypervisor, powerState, taskState, vmState } from "../servers";
+import { holdsLock, recordLockStatement, releaseLock } from "../store/locks";
+import {
+  advanceStatement,
+  inFlight,
+  type Move,
+  type MoveState,
+  remaining,
+  takeMoves,
+  type VmoveChange,
+  vmoveStatement,
+} from "../store/moves";
+import { progressStatements } from "../store/progress";
+import { EVACUATE } from "./flows";
+import { concurrency, type PhaseSpec, type UnitResult } from "./phase";
+
+// Master's per-instance procedure (`_evacuate_and_confirm`; docs/engine.md,
+// "Evacuating an instance"): lock, reset a state Nova cannot evacuate,
+// evacuate, confirm, stop again what was not running, record the VM move,
+// unlock. Each instance moves through it as a small state machine kept in
+// D1 (recovery_moves): a unit of the evacuation phase takes instances up to
+// host_failure_recovery_threads in flight and moves each on until it must
+// wait for Nova. A stage that precedes a Nova call which must not be sent
+// twice (lock, evacuate, os-stop) is written before the call, with what is
+// needed to tell afterwards whether Nova took it: whoever carries the
+// evacuation on (a step run again, another Workflow instance) asks Nova
+// before calling again.
+
+/** A Nova shutdown power state. */
+const SHUTDOWN = 4;
+
+type Step = "waiting" | "done";
+
+/** One unit of the evacuation phase: a round over the instances in flight. */
+export async function evacuationUnit(recovery: Recovery, spec: PhaseSpec, unit: number): Promise<UnitResult> {
+  const { db, options } = recovery;
+  let moves = await inFlight(db, spec.key);
+  const free = concurrency(recovery) - moves.length;
+  if (free > 0) moves = [...moves, ...(await takeMoves(db, spec.key, free, nowSeconds()))];
+  const steps = await Promise.all(moves.map((move) => new Evacuation(recovery, spec, move, unit).advance()));
+  if (steps.includes("waiting")) return { done: false, wait: options.verifyInterval, cursor: null };
+  return { done: (await remaining(db, spec.key)) === 0, wait: 0, cursor: null };
+}
+
+/**
+ * Whether an evacuation is over (`_wait_for_evacuation_confirmation`):
+ * failed when the server went to error from a state that was not error;
+ * done once it is on another hypervisor, active after error or in its
+ * state before; undefined while neither.
+ */
+function confirmation(server: NovaServer, failedHost: string, old: string | null): "done" | "failed" | undefined {
+  const current = vmState(server);
+  if (current === "error" && old !== "error") return "failed";
+  if (hypervisor(server) !== failedHost && ((old === "error" && current === "active") || old === current))
+    return "done";
+  return undefined;
+}
+
+/** One instance moved on through the procedure within one unit. */
+class Evacuation {
+  #move: Move;
+
+  constructor(
+    readonly recovery: Recovery,
+    readonly spec: PhaseSpec,
+    move: Move,
+    readonly unit: number,
+  ) {
+    this.#move = move;
+  }
+
+  get id(): string {
+    return this.#move.instance_uuid;
+  }
+
+  get state(): MoveState {
+    return this.#move.state;
+  }
+
+  /** Moves the instance on as far as it goes without waiting for Nova. */
+  async advance(): Promise<Step> {
+    try {
+      return await this.#advance();
+    } catch (error) {
+      if (!(error instanceof NovaError)) throw error;
+      // Steps 1-2 (read, lock) are outside master's error handling: the
+      // instance is not counted, and its move is left alone.
+      if (["taken", "locking"].includes(this.#move.stage)) return this.#notStarted(error);
+      return this.#finish("failed", error.masakariText);
+    }
+  }
+
+  async #advance(): Promise<Step> {
+    switch (this.#move.stage) {
+      case "taken":
+        return this.#prepare();
+      case "locking":
+        return this.#relock();
+      case "prepared":
+        return this.#evacuate();
+      case "evacuating":
+        return this.#resend();
+      case "confirming":
+        return this.#confirm(false);
+      case "stopping":
+        return this.#restop();
+      case "stop-confirming":
+        return this.#confirmStopped(false);
+      default:
+        return "done";
+    }
+  }
+
+  /** Writes the next stage, guarded by the one it leaves; false when another execution moved it first. */
+  async #go(stage: MoveStage, state: MoveState, extra: D1PreparedStatement[] = [], result: Move["result"] = null) {
+    const { db } = this.recovery;
+    const [moved] = await db.$client.batch([
+      advanceStatement(db, this.spec.key, this.#move, stage, state, nowSeconds(), result),
+      ...extra,
+    ]);
+    if (!moved?.results.length) return false;
+    this.#move = { ...this.#move, stage, state, result };
+    return true;
+  }
+
+  #vmove(change: VmoveChange): D1PreparedStatement[] {
+    const uuid = this.#move.vmove_uuid;
+    return uuid ? [vmoveStatement(this.recovery.db, uuid, change, nowSeconds())] : [];
+  }
+
+  /** Master writes this when it hands the instance to a worker. */
+  #started(): D1PreparedStatement[] {
+    const { recovery, spec } = this;
+    const key = { notificationUuid: recovery.notificationUuid, run: recovery.run, flow: spec.key.flow };
+    const entry = {
+      task: EVACUATE,
+      idx: 0,
+      timestamp: pythonStr(now()),
+      progress: floatRepr(0.5),
+      message: `Evacuation of instance started: '${this.id}'`,
+    };
+    return progressStatements(recovery.db, key, `${spec.scope} ${this.id}`, [entry], []);
+  }
+
+  /** Steps 1-2: read the server twice, lock it unless its owner did (the lock recorded first). */
+  async #prepare(): Promise<Step> {
+    const { nova, db, notificationUuid, run } = this.recovery;
+    const server = await nova.server(this.id);
+    const current = await nova.server(this.id);
+    const before: MoveState = { vm: vmState(server), task: taskState(server), power: powerState(server) };
+    if (!current.locked) {
+      const lock = recordLockStatement(db, notificationUuid, this.id, run, nowSeconds());
+      if (!(await this.#go("locking", { ...before, locked: true }, [...this.#started(), lock]))) return "waiting";
+      await nova.action(this.id, { lock: null });
+      return this.#evacuate();
+    }
+    // A server the notification's recovery locked before (a run that died) is its own to unlock.
+    const locked = await holdsLock(db, notificationUuid, this.id);
+    if (!(await this.#go("prepared", { ...before, locked }, this.#started()))) return "waiting";
+    return this.#evacuate();
+  }
+
+  /** The lock was recorded, and perhaps sent: sent again only when Nova shows the server unlocked. */
+  async #relock(): Promise<Step> {
+    const { nova } = this.recovery;
+    if (!(await nova.server(this.id)).locked) await nova.action(this.id, { lock: null });
+    return this.#evacuate();
+  }
+
+  /** Steps 3-5: reset a state Nova cannot evacuate, the move ongoing, evacuate; then the first look. */
+  async #evacuate(): Promise<Step> {
+    const { nova } = this.recovery;
+    const { vm, task, power } = this.state;
+    let stop = true;
+    let reset = false;
+    if (vm !== "active" && vm !== "error" && vm !== "stopped") {
+      reset = true;
+      if (vm === "resized" && power !== SHUTDOWN) stop = false;
+    } else if (vm === "stopped" && task === null) {
+      stop = false;
+    } else if (task !== null) {
+      reset = true;
+      if (vm === "active") stop = false;
+    }
+    if (reset) {
+      await nova.action(this.id, { "os-resetState": { state: "error" } });
+      await nova.server(this.id);
+    }
+    const evacuations = await this.#evacuations();
+    const state: MoveState = { ...this.state, old: reset ? "error" : vm, stop, evacuations };
+    const ongoing = this.#vmove({ status: "ongoing", start_time: nowSeconds() });
+    if (!(await this.#go("evacuating", state, ongoing))) return "waiting";
+    await this.#sendEvacuate();
+    return this.#confirm(true);
+  }
+
+  /** How many evacuations Nova has accepted for the server. */
+  async #evacuations(): Promise<number> {
+    return (await this.recovery.nova.instanceActions(this.id)).filter((a) => a.action === "evacuate").length;
+  }
+
+  async #sendEvacuate(): Promise<void> {
+    const target = this.spec.reservedHost;
+    await this.recovery.nova.action(this.id, { evacuate: target === null ? {} : { host: target } });
+  }
+
+  /**
+   * The evacuation was recorded, and perhaps sent: sent again only when
+   * Nova's instance actions show no evacuation accepted since. (A server on
+   * the same host with no task could also be one whose evacuation failed
+   * fast, so its state cannot tell.)
+   */
+  async #resend(): Promise<Step> {
+    if ((await this.#evacuations()) <= (this.state.evacuations ?? 0)) await this.#sendEvacuate();
+    return this.#confirm(true);
+  }
+
+  /** Step 6: one look at the evacuation; polls on while neither done nor failed nor out of time. */
+  async #confirm(first: boolean): Promise<Step> {
+    const { nova, options } = this.recovery;
+    const outcome = confirmation(await nova.server(this.id), this.spec.hostName, this.state.old ?? null);
+    if (outcome === "failed") return this.#finish("failed", `Failed to evacuate instance ${this.id}`);
+    if (outcome === "done") return this.#afterEvacuation();
+    if (first) {
+      await this.#go("confirming", { ...this.state, unit: this.unit, since: Date.now() });
+      return "waiting";
+    }
+    const probes = this.unit - (this.state.unit ?? this.unit) + 1;
+    if (outOfTime(probes, this.state.since ?? Date.now(), options.waitPeriodAfterEvacuation, options.verifyInterval)) {
+      return this.#finish("failed", "Failed reason: timeout.");
+    }
+    return "waiting";
+  }
+
+  /** Step 7: what was not running is stopped again, then confirmed stopped. */
+  async #afterEvacuation(): Promise<Step> {
+    if (this.state.vm === "active" || !this.state.stop) return this.#finish("succeeded");
+    if (!(await this.#go("stopping", this.state))) return "waiting";
+    await this.#sendStop();
+    return this.#confirmStopped(true);
+  }
+
+  async #sendStop(): Promise<void> {
+    const { nova } = this.recovery;
+    try {
+      await nova.action(this.id, { "os-stop": null });
+    } catch (error) {
+      // Nova refuses to stop a stopped server, which is what was asked.
+      if (!(error instanceof NovaError) || error.status !== 409) throw error;
+      if (vmState(await nova.server(this.id)) !== "stopped") throw error;
+    }
+  }
+
+  /** The stop was recorded, and perhaps sent: sent again only when Nova shows the server neither stopped nor stopping. */
+  async #restop(): Promise<Step> {
+    const server = await this.recovery.nova.server(this.id);
+    if (vmState(server) !== "stopped" && taskState(server) !== "powering-off") await this.#sendStop();
+    return this.#confirmStopped(true);
+  }
+
+  async #confirmStopped(first: boolean): Promise<Step> {
+    const { nova, options } = this.recovery;
+    if (vmState(await nova.server(this.id)) === "stopped") return this.#finish("succeeded");
+    if (first) {
+      await this.#go("stop-confirming", { ...this.state, unit: this.unit, since: Date.now() });
+      return "waiting";
+    }
+    const probes = this.unit - (this.state.unit ?? this.unit) + 1;
+    if (outOfTime(probes, this.state.since ?? Date.now(), options.waitPeriodAfterPowerOff, options.verifyInterval)) {
+      return this.#finish("failed", "Failed reason: timeout.");
+    }
+    return "waiting";
+  }
+
+  /**
+   * Steps 8-10: an instance in error before the failure is left in error;
+   * the move recorded with where the server went, or why it failed; the
+   * server unlocked when Masakari locked it.
+   */
+  async #finish(result: "succeeded" | "failed", failure?: string): Promise<Step> {
+    const { nova } = this.recovery;
+    let change: VmoveChange;
+    if (result === "succeeded") {
+      try {
+        if (this.state.vm === "error" && this.state.stop) {
+          await nova.action(this.id, { "os-resetState": { state: "error" } });
+        }
+        const server = await nova.server(this.id);
+        change = { status: "succeeded", dest_host: hypervisor(server), end_time: nowSeconds() };
+      } catch (error) {
+        if (!(error instanceof NovaError)) throw error;
+        return this.#finish("failed", error.masakariText);
+      }
+    } else {
+      change = {
+        status: "failed",
+        message: failure ?? `Failed to evacuate instance ${this.id}`,
+        end_time: nowSeconds(),
+      };
+    }
+    if (!(await this.#go("done", { ...this.state, failure }, this.#vmove(change), result))) return "waiting";
+    await this.#unlock();
+    return "done";
+  }
+
+  /** An instance that could not be read or locked: not counted (master), its move ignored with why. */
+  async #notStarted(error: NovaError): Promise<Step> {
+    this.recovery.log.warn(`instance ${this.id} could not be prepared for evacuation:`, error.message);
+    const ignored = this.#vmove({ status: "ignored", message: error.masakariText });
+    const extra = this.#move.stage === "taken" ? [...this.#started(), ...ignored] : ignored;
+    if (!(await this.#go("done", { ...this.state, failure: error.masakariText }, extra, "not-started"))) {
+      return "waiting";
+    }
+    await this.#unlock();
+    return "done";
+  }
+
+  async #unlock(): Promise<void> {
+    const { nova, db, notificationUuid } = this.recovery;
+    if (!this.state.locked) return;
+    try {
+      await nova.action(this.id, { unlock: null });
+      await releaseLock(db, notificationUuid, this.id, nowSeconds());
+    } catch (error) {
+      // Left held: the run's end, or the periodic work, unlocks it.
+      if (!(error instanceof NovaError)) throw error;
+    }
+  }
+}
