@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config";
 import { type Keystone, KeystoneUnavailable, keystoneClient, Unauthenticated } from "../openstack/keystone";
 import type { Credentials, Policy } from "../policy";
@@ -121,12 +121,9 @@ export function authentication(config: Config): MiddlewareHandler<AppEnv> {
 }
 
 /** 403 unless the policy rule `name` allows the caller (docs/upstream.md, "Policy"). */
-export function authorize(name: string): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const context = c.get("context");
-    if (!c.get("config").policy.allows(name, credentials(context), ownTarget(context))) {
-      throw new Fault(403, messages.policyDenied(name));
-    }
-    await next();
-  };
+export function authorize(c: Context<AppEnv>, name: string): void {
+  const context = c.get("context");
+  if (!c.get("config").policy.allows(name, credentials(context), ownTarget(context))) {
+    throw new Fault(403, messages.policyDenied(name));
+  }
 }

@@ -25,5 +25,7 @@ export interface AppEnv {
     context: RequestContext;
     /** Set once the request's microversion is known. */
     apiVersion: ApiVersion;
+    /** A POST or PUT body as JSON text, once it is known to parse (./request.ts). */
+    jsonBody: string;
   };
 }

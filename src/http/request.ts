@@ -57,35 +57,25 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
 }
 
 /**
- * The JSON body of a POST or PUT. A Content-Length of 0 is "no body"
- * (upstream validates None, so the schema answers); anything else must be
- * JSON in UTF-8. Invalid UTF-8 is a malformed body (D6; 14.0.2 answers 500).
+ * The JSON text of a POST or PUT body, checked to parse. A Content-Length of
+ * 0 is "no body": upstream validates None, so the schema answers. Anything
+ * else must be JSON in UTF-8; invalid UTF-8 is a malformed body (D6; 14.0.2
+ * answers 500).
  */
-async function readBody(c: Context<AppEnv>): Promise<unknown> {
-  if (c.req.header("content-length") === "0") return null;
+async function readJson(c: Context<AppEnv>): Promise<string> {
+  if (c.req.header("content-length") === "0") return "null";
   // The size limit (./pipeline.ts) has already refused a longer body.
   const bytes = await c.req.arrayBuffer();
+  let text: string;
   let body: unknown;
   try {
-    body = JSON.parse(utf8.decode(bytes));
+    text = utf8.decode(bytes);
+    body = JSON.parse(text);
   } catch {
     throw new Fault(400, messages.malformedBody);
   }
   if (nestedDeeperThan(body, MAX_DEPTH)) throw new Fault(400, messages.malformedBody);
-  return body;
-}
-
-/**
- * Upstream parses a POST or PUT body as JSON whatever its Content-Type
- * (docs/upstream.md, "Order of checks"); Hono's json validator reads only
- * JSON-typed requests. The request the validator sees therefore carries the
- * JSON type and the body already parsed here.
- */
-function handOver(c: Context<AppEnv>, body: unknown): void {
-  const headers = new Headers(c.req.raw.headers);
-  headers.set("Content-Type", "application/json");
-  c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
-  c.req.bodyCache.json = Promise.resolve(body);
+  return text;
 }
 
 function negotiate(c: Context<AppEnv>): void {
@@ -108,7 +98,7 @@ function stampVersion(c: Context<AppEnv>): void {
 /** The common front of every v1 route. */
 export const prepare: MiddlewareHandler<AppEnv> = async (c, next) => {
   negotiate(c);
-  if (c.req.method === "POST" || c.req.method === "PUT") handOver(c, await readBody(c));
+  if (c.req.method === "POST" || c.req.method === "PUT") c.set("jsonBody", await readJson(c));
   const projectId = urlProjectId(c.req.raw);
   const context = c.get("context");
   if (projectId !== undefined && projectId !== context.projectId) {

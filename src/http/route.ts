@@ -1,5 +1,5 @@
 import { zValidator } from "@hono/zod-validator";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { Context, Hono, type MiddlewareHandler } from "hono";
 import type * as z from "zod";
 import { firstError, type JsonSchema } from "../validation/json-schema";
 import { authorize } from "./auth";
@@ -88,13 +88,20 @@ export function refused(method: Method, path: string, action: string): Route {
   return { method, path, policy: undefined, body: undefined, notAllowed: action, docs: undefined, handler: undefined };
 }
 
+const JSON_TYPE = { "Content-Type": "application/json" };
+
 /**
- * The body check of a route: the first error of the schema for the request's
- * microversion becomes upstream's 400 (docs/upstream.md,
+ * The body check of a route: zValidator with the schema for the request's
+ * microversion, whose first error becomes upstream's 400 (docs/upstream.md,
  * "Validation messages"), thrown so the app's error handler renders it like
  * every other fault.
+ *
+ * Upstream parses a body as JSON whatever its Content-Type (docs/upstream.md,
+ * "Order of checks"); Hono's json validator reads only a JSON-typed request.
+ * So the validator runs on a JSON request of the text `prepare` read and
+ * checked, whose body Hono reads once.
  */
-function bodyCheck(schemas: BodySchemas): MiddlewareHandler<AppEnv> {
+function bodyCheck(schemas: BodySchemas): (c: Context<AppEnv>) => Promise<unknown> {
   const byVersion = Object.entries(schemas)
     .map(([since, schema]) => ({
       since: parseVersion(since),
@@ -113,10 +120,14 @@ function bodyCheck(schemas: BodySchemas): MiddlewareHandler<AppEnv> {
     .sort((a, b) => b.since.major - a.since.major || b.since.minor - a.since.minor);
   const pick = (version: ApiVersion) =>
     byVersion.find(({ since }) => atLeast(version, since.major, since.minor))?.validator;
-  return (c, next) => {
+  return async (c) => {
     const validator = pick(c.get("apiVersion"));
     if (!validator) throw new Error(`no body schema for ${c.req.method} ${c.req.path} at this version`);
-    return validator(c, next);
+    const json = new Context<AppEnv>(
+      new Request(c.req.url, { method: c.req.method, headers: JSON_TYPE, body: c.get("jsonBody") }),
+    );
+    await validator(json, async () => {});
+    return json.req.valid("json" as never);
   };
 }
 
@@ -128,12 +139,13 @@ export function router(routes: readonly Route[]): Hono<AppEnv> {
       app.on(r.method, r.path, notAllowed(r.notAllowed ?? "index"));
       continue;
     }
-    const handler = r.handler;
-    const steps: MiddlewareHandler<AppEnv>[] = [prepare];
-    if (r.body) steps.push(bodyCheck(r.body));
-    if (r.policy !== undefined) steps.push(authorize(r.policy));
-    steps.push(async (c) => handler(c, r.body ? c.req.valid("json" as never) : undefined));
-    app.on(r.method, r.path, ...(steps as [MiddlewareHandler<AppEnv>]));
+    const { handler, policy } = r;
+    const checkBody = r.body ? bodyCheck(r.body) : undefined;
+    app.on(r.method, r.path, prepare, async (c) => {
+      const body = checkBody ? await checkBody(c) : undefined;
+      if (policy !== undefined) authorize(c, policy);
+      return handler(c, body);
+    });
   }
   return app;
 }
