@@ -100,8 +100,8 @@ const textSetting = (fallback: string) =>
     .transform((v) => (v === undefined || v === "" ? fallback : v));
 
 /**
- * The recovery engine's options: upstream's names (masakari-engine.md
- * §1.5) in upper case, prefixed with their group where upstream has one,
+ * The recovery engine's options: upstream's names (docs/engine.md,
+ * "Options") in upper case, prefixed with their group where upstream has one,
  * with upstream's defaults. Durations are in seconds.
  */
 const RECOVERY_OPTIONS = {

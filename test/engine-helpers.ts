@@ -94,7 +94,7 @@ export const TRACE_SERVERS: readonly ClusterServer[] = [
   { name: "non-ha" },
 ];
 
-/** What masakari-monitors posts for a host that went down (masakari-engine.md §8). */
+/** What masakari-monitors posts for a host that went down (docs/engine.md, "Per type"). */
 export const hostDown = (hostname: string, payload: Record<string, string> = {}) => ({
   notification: {
     type: "COMPUTE_HOST",

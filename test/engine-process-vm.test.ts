@@ -15,7 +15,8 @@ import processStopped from "./fixtures/engine-traces/process-stopped.json";
 import vmStoppedFailed from "./fixtures/engine-traces/vm-lifecycle-stopped-failed.json";
 import type { Json } from "./helpers";
 
-// PROCESS and VM notifications (masakari-engine.md §3.2, §3.3), end to end,
+// PROCESS and VM notifications (docs/engine.md, "Process failure",
+// "Instance failure"), end to end,
 // against test/fixtures/engine-traces where the real engine was traced.
 
 const process = (hostname: string, event: string, process_name = "nova-compute") => ({

@@ -11,13 +11,13 @@ Each scenario builds its own cluster (segment, hosts, zone and servers in
 the stand-in and in Masakari, through openstacksdk's instance_ha proxy),
 posts a notification with ``create_notification`` exactly as
 masakari-monitors does (type, hostname, generated_time = utcnow(), payload;
-masakari-engine.md §8), waits for its final status (GET at microversion
+docs/engine.md, "Per type"), waits for its final status (GET at microversion
 1.1), and compares what the engine did with what the real masakari-engine
 did in test/fixtures/engine-traces: the status, the
 recovery_workflow_details, the Nova calls (host-level calls in order, and
 each server's non-GET actions in order), the end state in Nova and in
 Masakari, and that the segment is no longer in use. Where master differs
-from the traced 14.0.2 (masakari-engine.md §9: master evacuates its pending
+from the traced 14.0.2 (docs/engine.md, "Host failure": master evacuates its pending
 VM moves newest first, so in the reverse of Prepare's order) master is
 expected.
 
@@ -113,7 +113,7 @@ def ha():
 
 
 def send_notification(type, hostname, payload):
-    """masakari-monitors' SendNotification.send_notification (masakari-engine.md §8)."""
+    """masakari-monitors' SendNotification.send_notification (docs/engine.md, "Per type")."""
     generated_time = datetime.datetime.utcnow()  # oslo's timeutils.utcnow(): naive UTC, sent as isoformat()
     notification = ha().create_notification(type=type, hostname=hostname,
                                             generated_time=generated_time, payload=payload)
@@ -612,8 +612,8 @@ def restart_mid_step():
     after the restart. The stand-in holds the evacuate call unanswered and
     unapplied (a `hang` fault) until the killed Worker hangs up, so the
     rerun's evacuation is the one that happens. Masakari locked the server,
-    so it must unlock it at the end (masakari-engine.md §3.1, per-instance
-    procedure step 10), whatever the restart (D17).
+    so it must unlock it at the end (docs/engine.md, "Evacuating an
+    instance", step 8), whatever the restart (D17).
     """
     cluster = Cluster("midstep", "auto", [{"name": "ha-active", "metadata": {"HA_Enabled": "True"}}])
     server_id = cluster.servers["ha-active"]

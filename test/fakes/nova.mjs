@@ -1,5 +1,5 @@
 // A stateful stand-in for Nova's compute API v2.1 as Masakari's recovery
-// engine uses it at microversion 2.53 (masakari-engine.md §3): services,
+// engine uses it at microversion 2.53 (docs/engine.md, "Nova"): services,
 // servers and their actions, aggregates. One plain module, no dependencies:
 // `createNova()` gives a world with `fetch(request)`, usable inside workerd
 // (the default export is such a world, for an auxiliary Worker) and from
