@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
+import { getTableName } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { UNIQUE_AMONG_LIVE } from "../src/db/paging";
 import { call, holdRecoveries, NOTIFICATION_COLUMNS, sql } from "./helpers";
 
 holdRecoveries();
@@ -80,6 +82,21 @@ describe("D11: the D1 schema is upstream's", () => {
         "uniq_vmove0uuid",
       ]),
     );
+  });
+
+  it("paging's unique keys are exactly the columns the migrations keep unique among live rows", async () => {
+    // A sort stops at a unique key (src/db/paging.ts): listing one that is not
+    // unique would drop rows from pages, missing one would sort for nothing.
+    for (const [table, keys] of UNIQUE_AMONG_LIVE) {
+      const name = getTableName(table);
+      const liveUnique = await sql<{ name: string }>(
+        `SELECT ii.name FROM pragma_index_list('${name}') il, pragma_index_info(il.name) ii, pragma_table_info('${name}') ti
+         WHERE il."unique" = 1 AND il.partial = 0 AND ti.name = ii.name AND ti."notnull" = 1
+           AND (SELECT count(*) FROM pragma_index_info(il.name) other WHERE other.name <> 'deleted') = 1
+           AND ii.name <> 'deleted'`,
+      );
+      expect([...keys].sort(), name).toEqual(["id", ...liveUnique.map((c) => c.name)].sort());
+    }
   });
 
   it("keeps a refused insert from using up an id, as upstream's rowid keys do", async () => {

@@ -1,6 +1,8 @@
-import { and, asc, desc, getTableColumns, getTableName, is, type SQL, sql } from "drizzle-orm";
-import { getTableConfig, SQLiteAsyncDialect, SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import { and, asc, desc, getTableColumns, getTableName, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./database";
+import { isNotNull, toQuery } from "./drizzle-internals";
+import { failoverSegments, hosts, notifications, vmoves } from "./schema";
 import { rowDecoder } from "./statements";
 
 // Paging and sorting of every list (docs/upstream.md, "Paging and sorting"):
@@ -31,28 +33,27 @@ interface Ordering {
   readonly dir: SortDir;
 }
 
-const uniqueKeys = new WeakMap<SQLiteTable, Set<string>>();
+type PagedTable = SQLiteTable & { id: SQLiteColumn; deleted: SQLiteColumn };
+
+const liveUnique = <T extends PagedTable>(
+  table: T,
+  ...keys: (keyof T["$inferSelect"] & string)[]
+): [SQLiteTable, ReadonlySet<string>] => [table, new Set(["id", ...keys])];
 
 /**
- * The columns whose values no two live rows share: `id`, and every NOT NULL
- * column with a unique index on itself alone or on itself and `deleted` (soft
- * delete keeps names unique among live rows: docs/upstream.md, "Soft delete").
+ * The columns of each listed table whose values no two live rows share: `id`,
+ * and every NOT NULL column with a unique index on itself alone or with
+ * `deleted` (soft delete keeps names unique among live rows: docs/upstream.md,
+ * "Soft delete"). test/schema.test.ts holds this list to the migrations.
  */
-function uniqueAmongLive(table: SQLiteTable): Set<string> {
-  const known = uniqueKeys.get(table);
-  if (known) return known;
-  const unique = new Set(["id"]);
-  for (const built of getTableConfig(table).indexes) {
-    if (!built.config.unique || built.config.where) continue;
-    const names = built.config.columns.flatMap((c) => (is(c, SQLiteColumn) ? [c] : []));
-    if (names.length !== built.config.columns.length) continue;
-    const keys = names.filter((c) => c.name !== "deleted");
-    const [key] = keys;
-    if (keys.length === 1 && key?.notNull) unique.add(key.name);
-  }
-  uniqueKeys.set(table, unique);
-  return unique;
-}
+export const UNIQUE_AMONG_LIVE: ReadonlyMap<SQLiteTable, ReadonlySet<string>> = new Map([
+  liveUnique(failoverSegments, "uuid", "name"),
+  liveUnique(hosts, "uuid", "name"),
+  liveUnique(notifications, "notification_uuid"),
+  liveUnique(vmoves, "uuid"),
+]);
+
+const ID_ONLY: ReadonlySet<string> = new Set(["id"]);
 
 /**
  * The full order of a list, as upstream's _process_sort_params builds it,
@@ -87,7 +88,7 @@ function ordering(
   // key after one whose value is unique among live rows (id, uuid, name):
   // the order stops there, so an index on that key alone serves it and the
   // keyset condition stays small whatever a client sends.
-  const unique = uniqueAmongLive(table);
+  const unique = UNIQUE_AMONG_LIVE.get(table) ?? ID_ONLY;
   // `deleted` is 0 in every live row, the marker's included: as a key it
   // orders nothing.
   const seen = new Set<string>(["deleted"]);
@@ -128,13 +129,13 @@ function afterMarker(order: readonly Ordering[]): SQL[] {
   const key = (c: SQLiteColumn) => sql`"page".${sql.identifier(c.name)}`;
   const markerValue = (c: SQLiteColumn) => sql`"marker".${sql.identifier(c.name)}`;
   const same = ({ column }: Ordering) =>
-    sql`${key(column)} ${sql.raw(column.notNull ? "=" : "IS")} ${markerValue(column)}`;
+    sql`${key(column)} ${sql.raw(isNotNull(column) ? "=" : "IS")} ${markerValue(column)}`;
   // For each key, the conditions on it alone ("ki after mi").
   const beyond = order.map(({ column, dir }) => {
     const k = key(column);
     const m = markerValue(column);
     const conditions = [dir === "asc" ? sql`${k} > ${m}` : sql`${k} < ${m}`];
-    if (!column.notNull) {
+    if (!isNotNull(column)) {
       conditions.push(dir === "asc" ? sql`${m} IS NULL AND ${k} IS NOT NULL` : sql`${m} IS NOT NULL AND ${k} IS NULL`);
     }
     return conditions;
@@ -164,15 +165,11 @@ function afterMarker(order: readonly Ordering[]): SQL[] {
   return arms;
 }
 
-type PagedTable = SQLiteTable & { id: SQLiteColumn; deleted: SQLiteColumn };
-
 /**
  * Live rows only. A literal 0, not a bound parameter, so that SQLite can
  * always use the indexes declared `WHERE deleted = 0` (src/db/schema.ts).
  */
 export const isLive = (table: PagedTable): SQL => sql`${table.deleted} = 0`;
-
-const dialect = new SQLiteAsyncDialect();
 
 /** First-page SQL by table, order and filter shape (the filter's SQL without its values). */
 const firstPages = new Map<string, string>();
@@ -193,7 +190,7 @@ function firstPage(
   order: readonly Ordering[],
   limit: number,
 ): { text: string; params: unknown[] } {
-  const where = filter === undefined ? undefined : dialect.sqlToQuery(filter);
+  const where = filter === undefined ? undefined : toQuery(filter);
   const params = [...(where?.params ?? []), limit];
   const key = `${getTableName(table)}|${order.map((o) => `${o.column.name} ${o.dir}`).join(",")}|${where?.sql ?? ""}`;
   const cached = firstPages.get(key);
@@ -271,7 +268,7 @@ export async function paginate<T extends PagedTable>(
     ${sql.join(arms, sql` UNION ALL `)} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${page.limit}`;
   // Both statements in one batch: one round trip.
   const statement = (q: SQL) => {
-    const { sql: text, params } = dialect.sqlToQuery(q);
+    const { sql: text, params } = toQuery(q);
     return client.prepare(text).bind(...params);
   };
   const [found, rows] = await client.batch<Record<string, unknown>>([

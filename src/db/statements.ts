@@ -1,6 +1,7 @@
-import { fillPlaceholders, getTableColumns, is, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, is, type SQL, sql } from "drizzle-orm";
 import { type SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./database";
+import { fillPlaceholders, fromDriver } from "./drizzle-internals";
 
 // Queries whose SQL is built once per isolate. drizzle builds a query's SQL
 // from its builder objects on every call, and on the hot paths that cost
@@ -42,7 +43,7 @@ export function rowDecoder<T>(selection: Selection | SQLiteTable): Decoder<T> {
     const out: Row = {};
     for (const [key, column] of columns) {
       const value = raw[column.name];
-      out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+      out[key] = value === null || value === undefined ? null : fromDriver(column, value);
     }
     return out as T;
   };
