@@ -1,7 +1,8 @@
 import { zValidator } from "@hono/zod-validator";
 import { Context, Hono, type MiddlewareHandler } from "hono";
 import type * as z from "zod";
-import { firstError, type JsonSchema } from "../validation/json-schema";
+import type { JsonSchema } from "../validation/json-schema";
+import { firstError } from "../validation/messages";
 import { authorize } from "./auth";
 import type { AppEnv } from "./context";
 import { Fault } from "./faults";

@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import { check } from "../validation/json-schema";
+import { check } from "../validation/messages";
 import { Fault } from "./faults";
 
 /**

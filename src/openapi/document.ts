@@ -276,7 +276,64 @@ export function openApiDocument(): JsonSchema {
   return built;
 }
 
-function build(): JsonSchema {
+/**
+ * The public operations outside /v1: the versions, the healthcheck, this
+ * document and its page. A function: the fault responses are defined in the
+ * order operations first refer to them, after the /v1 routes'.
+ */
+const serviceOperations = (): [string, JsonSchema][] => [
+  [
+    "/",
+    {
+      operationId: "get:root",
+      summary: "The API's versions (public)",
+      tags: ["versions"],
+      security: [],
+      responses: {
+        "200": { description: "The versions", content: { "application/json": { schema: versionListSchema } } },
+        "415": faultResponse(415),
+      },
+    },
+  ],
+  [
+    "/healthcheck",
+    {
+      operationId: "get:healthcheck",
+      summary: "oslo.middleware's healthcheck (public)",
+      tags: ["service"],
+      security: [],
+      responses: { "200": { description: "OK", content: { "text/plain": { schema: { const: "OK" } } } } },
+    },
+  ],
+  [
+    "/openapi.json",
+    {
+      operationId: "get:openapi",
+      summary: "This document (public)",
+      tags: ["service"],
+      security: [],
+      responses: {
+        "200": {
+          description: "The OpenAPI document",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+      },
+    },
+  ],
+  [
+    "/docs",
+    {
+      operationId: "get:docs",
+      summary: "The API reference page, rendered from this document (public)",
+      tags: ["service"],
+      security: [],
+      responses: { "200": { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } } },
+    },
+  ],
+];
+
+/** Every operation by path and method: the /v1 routes in both URL forms, then the service's own. */
+function operations(): Record<string, Record<string, JsonSchema>> {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const add = (path: string, method: string, op: JsonSchema) => {
     paths[path] ??= {};
@@ -288,39 +345,12 @@ function build(): JsonSchema {
     // Upstream's router registers every resource with and without the project.
     if (path !== "") add(`/v1/{project_id}${path}`, route.method.toLowerCase(), operation(route, true));
   }
-  add("/", "get", {
-    operationId: "get:root",
-    summary: "The API's versions (public)",
-    tags: ["versions"],
-    security: [],
-    responses: {
-      "200": { description: "The versions", content: { "application/json": { schema: versionListSchema } } },
-      "415": faultResponse(415),
-    },
-  });
-  add("/healthcheck", "get", {
-    operationId: "get:healthcheck",
-    summary: "oslo.middleware's healthcheck (public)",
-    tags: ["service"],
-    security: [],
-    responses: { "200": { description: "OK", content: { "text/plain": { schema: { const: "OK" } } } } },
-  });
-  add("/openapi.json", "get", {
-    operationId: "get:openapi",
-    summary: "This document (public)",
-    tags: ["service"],
-    security: [],
-    responses: {
-      "200": { description: "The OpenAPI document", content: { "application/json": { schema: { type: "object" } } } },
-    },
-  });
-  add("/docs", "get", {
-    operationId: "get:docs",
-    summary: "The API reference page, rendered from this document (public)",
-    tags: ["service"],
-    security: [],
-    responses: { "200": { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } } },
-  });
+  for (const [path, op] of serviceOperations()) add(path, "get", op);
+  return paths;
+}
+
+function build(): JsonSchema {
+  const paths = operations();
   const doc: JsonSchema = {
     openapi: "3.1.0",
     info: {

@@ -1,4 +1,6 @@
-import { component, isPrintable, jsonBoolean, jsonString, PRINTABLE, pattern } from "./json-schema";
+import { isPrintable, PRINTABLE, pattern } from "./formats";
+import { component } from "./json-schema";
+import { jsonBoolean, jsonString } from "./primitives";
 
 // Masakari's shared parameter types (masakari/api/validation/parameter_types),
 // one definition each, used by every resource schema.

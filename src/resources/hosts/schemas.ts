@@ -1,5 +1,7 @@
-import { component, jsonObject, refuseNull } from "../../validation/json-schema";
+import { component } from "../../validation/json-schema";
+import { jsonObject } from "../../validation/objects";
 import { boolean, description, hostType, name } from "../../validation/parameter-types";
+import { refuseNull } from "../../validation/primitives";
 
 // masakari/api/openstack/ha/schemas/hosts.py. Booleans convert strictly on
 // create and update alike (docs/upstream.md, "Hosts").

@@ -9,7 +9,7 @@ import { afterResponse, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { validate } from "../../http/validation";
 import { policies } from "../../policy";
-import { isUuidLike } from "../../validation/json-schema";
+import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { recoveryWorkflowDetails } from "./details";
 import { createSchema, type NotificationType, payloadSchemas } from "./schemas";

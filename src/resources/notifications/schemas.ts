@@ -1,6 +1,9 @@
 import type * as z from "zod";
-import { component, jsonEnum, jsonObject, jsonString, pattern } from "../../validation/json-schema";
+import { pattern } from "../../validation/formats";
+import { component } from "../../validation/json-schema";
+import { jsonObject } from "../../validation/objects";
 import { hostname } from "../../validation/parameter-types";
+import { jsonEnum, jsonString } from "../../validation/primitives";
 
 // masakari/api/openstack/ha/schemas/notifications.py and payload.py.
 

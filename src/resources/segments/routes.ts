@@ -6,7 +6,7 @@ import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
 import { noContent, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
-import { isUuidLike } from "../../validation/json-schema";
+import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { segmentSchemas } from "./schemas";
 import { createSegment, deleteSegment, findSegment, listSegments, type SegmentFilters, updateSegment } from "./store";

@@ -1,7 +1,9 @@
 import type * as z from "zod";
 import { RECOVERY_METHODS } from "../../db/schema";
-import { component, jsonEnum, jsonObject } from "../../validation/json-schema";
+import { component } from "../../validation/json-schema";
+import { jsonObject } from "../../validation/objects";
 import { boolean, description, name } from "../../validation/parameter-types";
+import { jsonEnum } from "../../validation/primitives";
 
 // masakari/api/openstack/ha/schemas/segments.py. `enabled` is accepted in
 // bodies from microversion 1.2 (docs/upstream.md, "Microversions"); before
