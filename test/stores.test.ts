@@ -30,7 +30,7 @@ async function newSegment(fields: { name?: string; enabled?: boolean } = {}) {
     service_type: "COMPUTE",
     ...(fields.enabled === undefined ? {} : { enabled: fields.enabled }),
   });
-  if (!segment) throw new Error("segment name taken");
+  if (segment === "name-taken") throw new Error("segment name taken");
   return segment;
 }
 
@@ -58,12 +58,12 @@ describe("segments store on env.DB", () => {
     expect(await findSegment(db, created.uuid)).toBeUndefined();
   });
 
-  it("a taken name is refused with no row (undefined)", async () => {
+  it("a taken name is refused with no row", async () => {
     const taken = await newSegment();
     const before = await sql("SELECT count(*) AS n FROM failover_segments");
-    expect(
-      await createSegment(db, { name: taken.name, recovery_method: "auto", service_type: "COMPUTE" }),
-    ).toBeUndefined();
+    expect(await createSegment(db, { name: taken.name, recovery_method: "auto", service_type: "COMPUTE" })).toBe(
+      "name-taken",
+    );
     expect(await sql("SELECT count(*) AS n FROM failover_segments")).toEqual(before);
   });
 
@@ -196,7 +196,7 @@ describe("runInSession", () => {
     const name = unique("session-seg");
     const found = await runInSession(env.DB, "first-primary", async (session) => {
       const created = await createSegment(session, { name, recovery_method: "rh_priority", service_type: "COMPUTE" });
-      return created && findSegment(session, created.uuid);
+      return created === "name-taken" ? undefined : findSegment(session, created.uuid);
     });
     expect(found).toMatchObject({ name, recovery_method: "rh_priority" });
     expect(await sql("SELECT name FROM failover_segments WHERE uuid = ?", found?.uuid)).toEqual([{ name }]);

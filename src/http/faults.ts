@@ -39,6 +39,19 @@ export const badRequest = (message: string) => new Fault(400, message);
 export const notFound = (message: string) => new Fault(404, message);
 export const conflict = (message: string) => new Fault(409, message);
 
+/** The fault each refusal of a store answers, worded from what the request said (`facts`). */
+export type FaultTable<R extends string, F> = { readonly [K in R]: (facts: F) => Fault };
+
+/**
+ * A store's outcome, unless it is one of the refusals in `faults`: then the
+ * fault it answers is thrown. Each resource keeps one table of them, by
+ * operation, beside its routes.
+ */
+export function orFault<O, const R extends string, F>(outcome: O, faults: FaultTable<R, F>, facts: F): Exclude<O, R> {
+  if (typeof outcome === "string" && Object.hasOwn(faults, outcome)) throw faults[outcome as string as R](facts);
+  return outcome as Exclude<O, R>;
+}
+
 // The message catalogue (docs/upstream.md, "Faults and messages"): every
 // wording a client can see lives here, so a phrase is changed in one place.
 export const messages = {

@@ -1,6 +1,6 @@
 import type { PageRefusal, PageRequest } from "../db/paging";
 import { badRequest, type Fault, messages } from "./faults";
-import type { QueryParam } from "./route";
+import { last, type Query, type QueryParam, type QueryParams } from "./query";
 
 // The paging query parameters of every list (docs/upstream.md,
 // "Paging and sorting"): `limit`, clamped to the configured maximum,
@@ -16,8 +16,10 @@ const PY_WHITESPACE = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
 const pyStrip = (s: string) => s.replace(PY_WHITESPACE, "");
 const PY_INT = /^[+-]?[0-9]+(_[0-9]+)*$/;
 
-/** strutils.validate_integer(value, name, min_value=0). */
-function nonNegativeInteger(value: string, name: string): number {
+/** strutils.validate_integer(value, name, min_value=0) of the last value, if any. */
+function nonNegativeInteger(values: readonly string[], name: string): number | undefined {
+  const value = last(values);
+  if (value === undefined) return undefined;
   const text = pyStrip(value);
   if (!PY_INT.test(text)) {
     throw badRequest(name === "limit" ? messages.invalidLimit : messages.invalidPageSize);
@@ -27,9 +29,49 @@ function nonNegativeInteger(value: string, name: string): number {
   return n;
 }
 
-/** A query parameter as webob's MultiDict gives it: the last value. */
-export function lastParam(query: URLSearchParams, name: string): string | undefined {
-  return query.getAll(name).at(-1);
+const stripped = (values: readonly string[]) => values.map(pyStrip);
+
+function paging(columns: readonly string[]) {
+  return {
+    limit: {
+      schema: { type: "integer", minimum: 0 },
+      description: "The most items to answer; at most MAX_LIMIT (1000), which is also the default.",
+      read: nonNegativeInteger,
+    },
+    marker: {
+      schema: { type: "integer" },
+      description: "The `id` of the last item of the previous page.",
+      read: last,
+    },
+    sort_key: {
+      schema: { type: "array", items: { type: "string", enum: [...columns] } },
+      description: "Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order.",
+      read: stripped,
+    },
+    sort_dir: {
+      schema: { type: "array", items: { type: "string", enum: ["asc", "desc"] } },
+      description: "The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default.",
+      read: stripped,
+    },
+    page_size: {
+      schema: { type: "integer", minimum: 0 },
+      description: "Checked like limit and otherwise ignored, as upstream.",
+      read: nonNegativeInteger,
+    },
+  } satisfies QueryParams;
+}
+
+export type Paging = ReturnType<typeof paging>;
+
+/**
+ * The query parameters of a list of rows with these columns: its `filters`,
+ * then paging and sorting (every column is a sort key).
+ */
+export function listQuery<F extends Readonly<Record<string, QueryParam<unknown>>>>(
+  columns: readonly string[],
+  filters: F,
+): F & Paging {
+  return { ...filters, ...paging(columns) };
 }
 
 /**
@@ -37,17 +79,15 @@ export function lastParam(query: URLSearchParams, name: string): string | undefi
  * checked here (upstream checks them in the controller, before any lookup);
  * sort and marker errors come later, from the page itself.
  */
-export function pageRequest(query: URLSearchParams, maxLimit: number): PageRequest {
-  const limitParam = lastParam(query, "limit");
-  const limit = limitParam === undefined ? maxLimit : nonNegativeInteger(limitParam, "limit");
-  const pageSize = lastParam(query, "page_size");
+export function pageRequest(query: Query<Paging>, maxLimit: number): PageRequest {
+  const limit = query.get("limit") ?? maxLimit;
   // page_size is validated like limit and otherwise ignored, as upstream.
-  if (pageSize !== undefined) nonNegativeInteger(pageSize, "page_size");
+  query.get("page_size");
   return {
     limit: Math.min(limit, maxLimit),
-    marker: lastParam(query, "marker"),
-    sortKeys: query.getAll("sort_key").map(pyStrip),
-    sortDirs: query.getAll("sort_dir").map(pyStrip),
+    marker: query.get("marker"),
+    sortKeys: query.get("sort_key"),
+    sortDirs: query.get("sort_dir"),
   };
 }
 
@@ -68,36 +108,4 @@ function pageFault(refused: PageRefusal): Fault {
 export function pageRows<T>(page: T[] | PageRefusal): T[] {
   if (Array.isArray(page)) return page;
   throw pageFault(page);
-}
-
-/**
- * The query parameters of a list of `table`'s rows, for its
- * documentation: paging and sorting (every column is a sort key), then
- * `filters`.
- */
-export function listQuery(columns: readonly string[], filters: readonly QueryParam[] = []): QueryParam[] {
-  return [
-    ...filters,
-    {
-      name: "limit",
-      schema: { type: "integer", minimum: 0 },
-      description: "The most items to answer; at most MAX_LIMIT (1000), which is also the default.",
-    },
-    { name: "marker", schema: { type: "integer" }, description: "The `id` of the last item of the previous page." },
-    {
-      name: "sort_key",
-      schema: { type: "array", items: { type: "string", enum: [...columns] } },
-      description: "Columns to sort by (`?sort_key=a&sort_key=b`). `created_at` then `id` always end the order.",
-    },
-    {
-      name: "sort_dir",
-      schema: { type: "array", items: { type: "string", enum: ["asc", "desc"] } },
-      description: "The direction of each sort key, in order (`?sort_dir=asc&sort_dir=desc`); `desc` by default.",
-    },
-    {
-      name: "page_size",
-      schema: { type: "integer", minimum: 0 },
-      description: "Checked like limit and otherwise ignored, as upstream.",
-    },
-  ];
 }

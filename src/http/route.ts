@@ -1,5 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import { Context, Hono, type MiddlewareHandler } from "hono";
+import type { ParamKeys } from "hono/types";
 import type * as z from "zod";
 import type { JsonSchema } from "../validation/json-schema";
 import { firstError } from "../validation/messages";
@@ -7,15 +8,17 @@ import { authorize } from "./auth";
 import type { AppEnv } from "./context";
 import { Fault } from "./faults";
 import { type ApiVersion, atLeast, parseVersion } from "./microversion";
+import { Query, type QueryParams } from "./query";
 import { notAllowed, prepare } from "./request";
 
 // One way to declare a /v1 route. A declaration says what a route is (method,
-// path, policy, request body per microversion, handler); `router` turns
-// declarations into Hono routes that always run, in upstream's order
-// (docs/upstream.md, "Order of checks"): microversion, Content-Type, body
-// parsing and the URL's project (`prepare`), then the body's schema, then
-// policy, then the handler. No route can skip a step, and the same declarations
-// describe the API elsewhere (its OpenAPI document).
+// path and so its path parameters, policy, request body per microversion,
+// query parameters, handler); `router` turns declarations into Hono routes
+// that always run, in upstream's order (docs/upstream.md, "Order of checks"):
+// microversion, Content-Type, body parsing and the URL's project (`prepare`),
+// then the body's schema, then policy, then the handler. No route can skip a
+// step, and the same declarations are the API's OpenAPI document
+// (src/openapi/document.ts).
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -23,13 +26,6 @@ export type Method = "GET" | "POST" | "PUT" | "DELETE";
 export type BodySchemas = Readonly<Record<string, z.ZodType>>;
 
 type BodyOf<B> = B extends BodySchemas ? z.output<B[keyof B]> : undefined;
-
-/** A query parameter of a route, for its documentation. */
-export interface QueryParam {
-  readonly name: string;
-  readonly schema: JsonSchema;
-  readonly description: string;
-}
 
 /** What a route's documentation says beyond what its declaration already does. */
 export interface RouteDocs {
@@ -40,43 +36,61 @@ export interface RouteDocs {
   readonly ok: { readonly status: number; readonly schema?: JsonSchema };
   /** The faults it answers besides those of every /v1 route (http/faults.ts, openapi/document.ts). */
   readonly faults?: readonly number[];
-  readonly query?: readonly QueryParam[];
   /** More about it, e.g. what depends on the microversion. */
   readonly description?: string;
 }
 
-export interface RouteSpec<B extends BodySchemas | undefined> {
+/** What a handler is given besides the context: the request's parameters and its checked body. */
+export interface RouteInput<P extends string, Q extends QueryParams, B> {
+  /** The path's parameters (`:id` in the path is `params.id`), decoded. */
+  readonly params: Readonly<Record<ParamKeys<P>, string>>;
+  readonly query: Query<Q>;
+  readonly body: B;
+}
+
+export interface RouteSpec<P extends string, Q extends QueryParams, B extends BodySchemas | undefined> {
   readonly method: Method;
   /** Hono's path under /v1, e.g. `/segments/:id`. */
-  readonly path: string;
+  readonly path: P;
   /** The policy rule the caller must pass; none for the version document. */
   readonly policy?: string;
   readonly body?: B;
+  readonly query?: Q;
   readonly docs: RouteDocs;
-  readonly handler: (c: Context<AppEnv>, body: BodyOf<B>) => Response | Promise<Response>;
+  readonly handler: (c: Context<AppEnv>, input: RouteInput<P, Q, BodyOf<B>>) => Response | Promise<Response>;
 }
+
+type AnyInput = RouteInput<string, QueryParams, unknown>;
 
 export interface Route {
   readonly method: Method;
   readonly path: string;
   readonly policy: string | undefined;
   readonly body: BodySchemas | undefined;
+  readonly query: QueryParams;
   /** Set for the routes python-routes generates for an action the controller lacks (405). */
   readonly notAllowed: string | undefined;
   readonly docs: RouteDocs | undefined;
-  readonly handler: ((c: Context<AppEnv>, body: unknown) => Response | Promise<Response>) | undefined;
+  readonly handler: ((c: Context<AppEnv>, input: AnyInput) => Response | Promise<Response>) | undefined;
 }
 
+const NO_QUERY: QueryParams = {};
+
 /** A /v1 route. */
-export function route<const B extends BodySchemas | undefined = undefined>(spec: RouteSpec<B>): Route {
+export function route<
+  const P extends string,
+  const Q extends QueryParams = Record<never, never>,
+  const B extends BodySchemas | undefined = undefined,
+>(spec: RouteSpec<P, Q, B>): Route {
   return {
     method: spec.method,
     path: spec.path,
     policy: spec.policy,
     body: spec.body,
+    query: spec.query ?? NO_QUERY,
     notAllowed: undefined,
     docs: spec.docs,
-    handler: spec.handler as Route["handler"],
+    handler: spec.handler as unknown as Route["handler"],
   };
 }
 
@@ -86,7 +100,16 @@ export function route<const B extends BodySchemas | undefined = undefined>(spec:
  * Content-Type are checked, before the body is read.
  */
 export function refused(method: Method, path: string, action: string): Route {
-  return { method, path, policy: undefined, body: undefined, notAllowed: action, docs: undefined, handler: undefined };
+  return {
+    method,
+    path,
+    policy: undefined,
+    body: undefined,
+    query: NO_QUERY,
+    notAllowed: action,
+    docs: undefined,
+    handler: undefined,
+  };
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
@@ -140,12 +163,12 @@ export function router(routes: readonly Route[]): Hono<AppEnv> {
       app.on(r.method, r.path, notAllowed(r.notAllowed ?? "index"));
       continue;
     }
-    const { handler, policy } = r;
+    const { handler, policy, query } = r;
     const checkBody = r.body ? bodyCheck(r.body) : undefined;
     app.on(r.method, r.path, prepare, async (c) => {
       const body = checkBody ? await checkBody(c) : undefined;
       if (policy !== undefined) authorize(c, policy);
-      return handler(c, body);
+      return handler(c, { params: c.req.param(), query: new Query(query, c.req.url), body });
     });
   }
   return app;

@@ -220,8 +220,8 @@ function operation(route: Route, projectForm: boolean): JsonSchema {
     { $ref: "#/components/parameters/microversion" },
     { $ref: "#/components/parameters/bookmark" },
     // A repeatable parameter (an array) is sent as ?key=a&key=b: form, exploded.
-    ...(route.docs?.query ?? []).map((q) => ({
-      name: q.name,
+    ...Object.entries(route.query).map(([name, q]) => ({
+      name,
       in: "query",
       required: false,
       ...(q.schema.type === "array" ? { style: "form", explode: true } : {}),

@@ -62,8 +62,8 @@ export const extensionRoutes: Route[] = [
       ok: { status: 200, schema: wrapped("extension", extensionSchema) },
       faults: [404],
     },
-    handler: (c) => {
-      const extension = visible(c.get("config").policy, c.get("context")).find((e) => e.alias === c.req.param("alias"));
+    handler: (c, { params: { alias } }) => {
+      const extension = visible(c.get("config").policy, c.get("context")).find((e) => e.alias === alias);
       if (!extension) throw notFound(messages.resourceNotFound);
       return reply(c, 200, { extension });
     },

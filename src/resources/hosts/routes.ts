@@ -2,9 +2,9 @@ import { getTableColumns } from "drizzle-orm";
 import type { Context } from "hono";
 import { hosts } from "../../db/schema";
 import type { AppEnv } from "../../http/context";
-import { badRequest, conflict, Fault, messages, notFound } from "../../http/faults";
-import { booleanFilter } from "../../http/filters";
-import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
+import { badRequest, conflict, Fault, messages, notFound, orFault } from "../../http/faults";
+import { listQuery, pageRequest, pageRows } from "../../http/paging";
+import { flag, text } from "../../http/query";
 import { noContent, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
@@ -13,13 +13,35 @@ import { arrayOf, wrapped } from "../../validation/shapes";
 import { findSegment } from "../segments/store";
 import { isComputeHost } from "./compute";
 import { hostSchemas } from "./schemas";
-import { createHost, deleteHost, findHost, type HostFilters, isSegmentInUse, listHosts, updateHost } from "./store";
+import { createHost, deleteHost, findHost, isSegmentInUse, listHosts, updateHost } from "./store";
 import { hostSchema, hostView } from "./view";
 
 const TAG = "hosts";
 const one = wrapped("host", hostSchema);
 
 const HOSTS = "/segments/:segment_id/hosts";
+
+/**
+ * What each refusal of the host store answers, by operation (docs/upstream.md,
+ * "Host operations and order of checks"). A create's not-found is its segment.
+ */
+const REFUSALS = {
+  create: {
+    "not-found": (r: { segment_id: string }) => notFound(messages.segmentNotFound(r.segment_id)),
+    "name-taken": (r: { name: string }) => conflict(messages.hostNameExists(r.name)),
+  },
+  update: {
+    "not-found": (r: { id: string; segment_id: string }) =>
+      notFound(messages.hostNotFoundInSegment(r.id, r.segment_id)),
+    "in-use": (r: { id: string }) => conflict(messages.hostInUseUpdate(r.id)),
+    "name-taken": (r: { name: string }) => conflict(messages.hostNameExists(r.name)),
+  },
+  delete: {
+    "not-found": (r: { id: string; segment_id: string }) =>
+      notFound(messages.hostNotFoundInSegment(r.id, r.segment_id)),
+    "in-use": (r: { id: string }) => conflict(messages.hostInUseDelete(r.id)),
+  },
+};
 
 const computeCheck = (c: Context<AppEnv>) => ({
   novaUrl: c.get("config").novaUrl,
@@ -42,39 +64,28 @@ export const hostRoutes: Route[] = [
     method: "GET",
     path: HOSTS,
     policy: policies.hosts.index,
+    // `name` and `control_attributes` are accepted and ignored, as upstream.
+    query: listQuery(Object.keys(getTableColumns(hosts)), {
+      type: text("Only hosts of this type."),
+      on_maintenance: flag("Only hosts on or off maintenance: a boolean-like string.", ["true", "0"]),
+      reserved: flag("Only reserved or unreserved hosts: a boolean-like string.", ["true", "0"]),
+    }),
     docs: {
       summary: "List the hosts of a failover segment",
       tag: TAG,
       ok: { status: 200, schema: wrapped("hosts", arrayOf(hostSchema)) },
       faults: [404],
-      query: listQuery(Object.keys(getTableColumns(hosts)), [
-        { name: "type", schema: { type: "string" }, description: "Only hosts of this type." },
-        {
-          name: "on_maintenance",
-          schema: { type: "string", examples: ["true", "0"] },
-          description: "Only hosts on or off maintenance: a boolean-like string.",
-        },
-        {
-          name: "reserved",
-          schema: { type: "string", examples: ["true", "0"] },
-          description: "Only reserved or unreserved hosts: a boolean-like string.",
-        },
-      ]),
     },
-    handler: async (c) => {
-      const query = new URL(c.req.url).searchParams;
+    handler: async (c, { params, query }) => {
       const page = pageRequest(query, c.get("config").maxLimit);
-      const segmentId = c.req.param("segment_id") ?? "";
-      const segment = await findSegment(c.get("db"), segmentId);
-      if (!segment) throw notFound(messages.segmentNotFound(segmentId));
-      // `name` and `control_attributes` are accepted and ignored, as upstream.
-      const filters: HostFilters = {};
-      const type = lastParam(query, "type");
-      if (type !== undefined) filters.type = type;
-      for (const flag of ["on_maintenance", "reserved"] as const) {
-        const value = lastParam(query, flag);
-        if (value !== undefined) filters[flag] = booleanFilter(flag, value);
-      }
+      const segment = await findSegment(c.get("db"), params.segment_id);
+      if (!segment) throw notFound(messages.segmentNotFound(params.segment_id));
+      // Upstream reads the filters after the segment: a bad flag is a 400 only then.
+      const filters = {
+        type: query.get("type"),
+        on_maintenance: query.get("on_maintenance"),
+        reserved: query.get("reserved"),
+      };
       const rows = pageRows(await listHosts(c.get("db"), segment.uuid, filters, page));
       return reply(c, 200, { hosts: rows.map((host) => hostView(host, segment)) });
     },
@@ -93,20 +104,18 @@ export const hostRoutes: Route[] = [
       description:
         "With NOVA_URL set, the name must be a nova-compute host Nova knows (400), and Nova not answering is 503 (D10).",
     },
-    handler: async (c, { host }) => {
-      const segmentId = c.req.param("segment_id") ?? "";
+    handler: async (c, { params, body: { host } }) => {
       const db = c.get("db");
+      const facts = { segment_id: params.segment_id, name: host.name };
       // Upstream answers 404 for the segment before it asks Nova; only when
       // Nova will be asked is the segment read first. The guarded insert
       // checks it again either way.
       if (c.get("config").novaUrl) {
-        if (!(await findSegment(db, segmentId))) throw notFound(messages.segmentNotFound(segmentId));
+        if (!(await findSegment(db, params.segment_id))) throw REFUSALS.create["not-found"](facts);
         await assertComputeHost(c, host.name);
       }
-      const result = await createHost(db, segmentId, host);
-      if (result === "not-found") throw notFound(messages.segmentNotFound(segmentId));
-      if (result === "name-taken") throw conflict(messages.hostNameExists(host.name));
-      return reply(c, 201, { host: hostView(result.host, result.segment) });
+      const created = orFault(await createHost(db, params.segment_id, host), REFUSALS.create, facts);
+      return reply(c, 201, { host: hostView(created.host, created.segment) });
     },
   }),
 
@@ -115,12 +124,10 @@ export const hostRoutes: Route[] = [
     path: `${HOSTS}/:id`,
     policy: policies.hosts.detail,
     docs: { summary: "Show a host", tag: TAG, ok: { status: 200, schema: one }, faults: [404] },
-    handler: async (c) => {
-      const segmentId = c.req.param("segment_id") ?? "";
-      const id = c.req.param("id") ?? "";
+    handler: async (c, { params: { segment_id, id } }) => {
       if (!isUuidLike(id)) throw notFound(messages.hostIdNotFound(id));
-      const found = await findHost(c.get("db"), segmentId, id);
-      if (!found) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
+      const found = await findHost(c.get("db"), segment_id, id);
+      if (!found) throw notFound(messages.hostNotFoundInSegment(id, segment_id));
       return reply(c, 200, { host: hostView(found.host, found.segment) });
     },
   }),
@@ -138,23 +145,19 @@ export const hostRoutes: Route[] = [
       description:
         "409 while the segment is in use by notifications. A new name is checked against Nova as on create (D10).",
     },
-    handler: async (c, { host: changes }) => {
-      const segmentId = c.req.param("segment_id") ?? "";
-      const id = c.req.param("id") ?? "";
+    handler: async (c, { params: { segment_id, id }, body: { host: changes } }) => {
       const db = c.get("db");
+      const facts = { segment_id, id, name: changes.name ?? "" };
       // Upstream answers 404, then in-use 409, before it asks Nova about a
       // new name; only when Nova will be asked do we read that state first.
       // The guarded write checks it again either way.
       if (changes.name !== undefined && c.get("config").novaUrl) {
-        if (!(await findHost(db, segmentId, id))) throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-        if (await isSegmentInUse(db, segmentId)) throw conflict(messages.hostInUseUpdate(id));
+        if (!(await findHost(db, segment_id, id))) throw REFUSALS.update["not-found"](facts);
+        if (await isSegmentInUse(db, segment_id)) throw REFUSALS.update["in-use"](facts);
         await assertComputeHost(c, changes.name);
       }
-      const result = await updateHost(db, segmentId, id, changes);
-      if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-      if (result === "in-use") throw conflict(messages.hostInUseUpdate(id));
-      if (result === "name-taken") throw conflict(messages.hostNameExists(changes.name ?? ""));
-      return reply(c, 200, { host: hostView(result.host, result.segment) });
+      const updated = orFault(await updateHost(db, segment_id, id, changes), REFUSALS.update, facts);
+      return reply(c, 200, { host: hostView(updated.host, updated.segment) });
     },
   }),
 
@@ -169,12 +172,8 @@ export const hostRoutes: Route[] = [
       faults: [404, 409],
       description: "409 while the segment is in use by notifications.",
     },
-    handler: async (c) => {
-      const segmentId = c.req.param("segment_id") ?? "";
-      const id = c.req.param("id") ?? "";
-      const result = await deleteHost(c.get("db"), segmentId, id);
-      if (result === "not-found") throw notFound(messages.hostNotFoundInSegment(id, segmentId));
-      if (result === "in-use") throw conflict(messages.hostInUseDelete(id));
+    handler: async (c, { params }) => {
+      orFault(await deleteHost(c.get("db"), params.segment_id, params.id), REFUSALS.delete, params);
       return noContent(c);
     },
   }),

@@ -1,10 +1,11 @@
 import { getTableColumns } from "drizzle-orm";
-import { parseIsoTime } from "../../datetime";
+import { parseIsoTime, type UtcDateTime } from "../../datetime";
 import { notifications } from "../../db/schema";
 import { startRun } from "../../engine/instances";
-import { badRequest, conflict, messages, notFound } from "../../http/faults";
+import { badRequest, conflict, messages, notFound, orFault } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
-import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
+import { listQuery, pageRequest, pageRows } from "../../http/paging";
+import { last, type QueryParam, text } from "../../http/query";
 import { afterResponse, reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { validate } from "../../http/validation";
@@ -13,11 +14,34 @@ import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { recoveryWorkflowDetails } from "./details";
 import { createSchema, type NotificationType, payloadSchemas } from "./schemas";
-import { createNotification, findNotification, listNotifications, type NotificationFilters } from "./store";
+import { createNotification, findNotification, listNotifications } from "./store";
 import { notificationSchema, notificationView } from "./view";
 
 const TAG = "notifications";
 const one = wrapped("notification", notificationSchema);
+
+/** What each refusal of the notification store answers (docs/upstream.md, "Creating a notification"). */
+const REFUSALS = {
+  create: {
+    "host-not-found": (n: { hostname: string }) => badRequest(messages.notificationHostNotFound(n.hostname)),
+    "host-on-maintenance": (n: { hostname: string; type: string }) =>
+      conflict(messages.notificationHostOnMaintenance(n.hostname, n.type)),
+    duplicate: (n: { hostname: string; type: string }) => conflict(messages.notificationDuplicate(n.hostname, n.type)),
+  },
+};
+
+/** `generated-since` (note the hyphen, as upstream): an ISO 8601 time, else 400. */
+const generatedSince: QueryParam<UtcDateTime | undefined> = {
+  schema: { type: "string", examples: ["2026-11-30T00:00:00Z"] },
+  description: "Only notifications generated at or after this ISO 8601 time (note the hyphen, as upstream).",
+  read: (values) => {
+    const value = last(values);
+    if (value === undefined) return undefined;
+    const time = parseIsoTime(value);
+    if (!time) throw badRequest(messages.invalidGeneratedSince);
+    return time;
+  },
+};
 
 export const notificationRoutes: Route[] = [
   refused("GET", "/notifications/new", "new"),
@@ -32,43 +56,28 @@ export const notificationRoutes: Route[] = [
     method: "GET",
     path: "/notifications",
     policy: policies.notifications.index,
+    query: listQuery(Object.keys(getTableColumns(notifications)), {
+      status: text("Only notifications in this status.", {
+        type: "string",
+        enum: ["new", "running", "error", "failed", "ignored", "finished"],
+      }),
+      source_host_uuid: text("Only notifications from this host."),
+      type: text("Only notifications of this type.", { type: "string", enum: ["COMPUTE_HOST", "VM", "PROCESS"] }),
+      "generated-since": generatedSince,
+    }),
     docs: {
       summary: "List notifications",
       tag: TAG,
       ok: { status: 200, schema: wrapped("notifications", arrayOf(notificationSchema)) },
-      query: listQuery(Object.keys(getTableColumns(notifications)), [
-        {
-          name: "status",
-          schema: { type: "string", enum: ["new", "running", "error", "failed", "ignored", "finished"] },
-          description: "Only notifications in this status.",
-        },
-        { name: "source_host_uuid", schema: { type: "string" }, description: "Only notifications from this host." },
-        {
-          name: "type",
-          schema: { type: "string", enum: ["COMPUTE_HOST", "VM", "PROCESS"] },
-          description: "Only notifications of this type.",
-        },
-        {
-          name: "generated-since",
-          schema: { type: "string", examples: ["2026-11-30T00:00:00Z"] },
-          description: "Only notifications generated at or after this ISO 8601 time (note the hyphen, as upstream).",
-        },
-      ]),
     },
-    handler: async (c) => {
-      const query = new URL(c.req.url).searchParams;
+    handler: async (c, { query }) => {
       const page = pageRequest(query, c.get("config").maxLimit);
-      const filters: NotificationFilters = {};
-      for (const key of ["status", "source_host_uuid", "type"] as const) {
-        const value = lastParam(query, key);
-        if (value !== undefined) filters[key] = value;
-      }
-      // Note the hyphen: upstream's parameter is generated-since.
-      const since = lastParam(query, "generated-since");
-      if (since !== undefined) {
-        filters.generatedSince = parseIsoTime(since);
-        if (!filters.generatedSince) throw badRequest(messages.invalidGeneratedSince);
-      }
+      const filters = {
+        status: query.get("status"),
+        source_host_uuid: query.get("source_host_uuid"),
+        type: query.get("type"),
+        generatedSince: query.get("generated-since"),
+      };
       const rows = pageRows(await listNotifications(c.get("db"), filters, page));
       return reply(c, 200, { notifications: rows.map((row) => notificationView(row)) });
     },
@@ -87,31 +96,27 @@ export const notificationRoutes: Route[] = [
       description:
         "The payload's schema depends on the type (NotificationPayload_*). 400 for a host Masakari does not know; 409 for a host on maintenance or a duplicate. The recovery engine then processes it (D13).",
     },
-    handler: async (c, { notification }) => {
+    handler: async (c, { body: { notification } }) => {
       // The payload's schema depends on the type; upstream checks it after
       // policy, and reports its errors relative to the payload.
       validate(payloadSchemas[notification.type as NotificationType], notification.payload);
       const generatedTime = parseIsoTime(notification.generated_time);
       if (!generatedTime) throw new Error("generated_time passed validation but does not parse");
+      const { type, hostname, payload } = notification;
       const result = await createNotification(
         c.get("db"),
-        { type: notification.type, hostname: notification.hostname, generatedTime, payload: notification.payload },
+        { type, hostname, generatedTime, payload },
         c.get("config").duplicateNotificationInterval,
       );
-      if (result === "host-not-found") throw badRequest(messages.notificationHostNotFound(notification.hostname));
-      if (result === "host-on-maintenance") {
-        throw conflict(messages.notificationHostOnMaintenance(notification.hostname, notification.type));
-      }
-      if (result === "duplicate")
-        throw conflict(messages.notificationDuplicate(notification.hostname, notification.type));
+      const row = orFault(result, REFUSALS.create, notification);
       // D13: the engine's first run, as upstream's RPC cast. Starting it
       // never fails the 202: the row is stored, and a start that is lost is
       // made by the periodic task (src/engine/periodic.ts).
       const recovery = c.env.RECOVERY;
       if (recovery) {
-        await afterResponse(c, "starting the recovery", () => startRun(recovery, result.notification_uuid, 1));
+        await afterResponse(c, "starting the recovery", () => startRun(recovery, row.notification_uuid, 1));
       }
-      return reply(c, 202, { notification: notificationView(result) });
+      return reply(c, 202, { notification: notificationView(row) });
     },
   }),
 
@@ -127,8 +132,7 @@ export const notificationRoutes: Route[] = [
       description:
         "`recovery_workflow_details` from microversion 1.1: the tasks of each flow the engine ran, in master's shape.",
     },
-    handler: async (c) => {
-      const id = c.req.param("id") ?? "";
+    handler: async (c, { params: { id } }) => {
       const row = isUuidLike(id) ? await findNotification(c.get("db"), id) : undefined;
       if (!row) throw notFound(messages.notificationNotFound(id));
       const workflowDetails = atLeast(c.get("apiVersion"), 1, 1)

@@ -47,13 +47,13 @@ export function findSegment(db: Database, uuid: string): Promise<SegmentRow | un
 /**
  * Inserts a segment unless a live one has its name. The unique index on
  * (name, deleted) is the guard: ON CONFLICT DO NOTHING makes a taken name
- * "no row inserted" in the same statement (D12). Undefined: name taken.
+ * "no row inserted" in the same statement (D12).
  */
 export async function createSegment(
   db: Database,
   fields: Required<Pick<SegmentFields, "name" | "recovery_method" | "service_type">> & SegmentFields,
-): Promise<SegmentRow | undefined> {
-  return insertSegment.get(db, {
+): Promise<SegmentRow | "name-taken"> {
+  const row = await insertSegment.get(db, {
     created_at: nowSeconds(),
     uuid: crypto.randomUUID(),
     name: fields.name,
@@ -62,6 +62,7 @@ export async function createSegment(
     recovery_method: fields.recovery_method,
     enabled: fields.enabled ?? true,
   });
+  return row ?? "name-taken";
 }
 
 const insertSegment = new Statement<SegmentRow>(

@@ -29,8 +29,8 @@ export const versionRoutes: Route[] = [
     method: "GET",
     path: "/versions/:id",
     docs: { ...docs, summary: "The v1 version document, by id (v1.0)", faults: [404] },
-    handler: (c) => {
-      if (c.req.param("id") !== "v1.0") throw notFound(messages.resourceNotFound);
+    handler: (c, { params: { id } }) => {
+      if (id !== "v1.0") throw notFound(messages.resourceNotFound);
       return document(c);
     },
   }),

@@ -1,16 +1,16 @@
 import { getTableColumns } from "drizzle-orm";
-import type { Context } from "hono";
+import type { Database } from "../../db/database";
 import { vmoves } from "../../db/schema";
-import type { AppEnv } from "../../http/context";
 import { badRequest, messages, notFound } from "../../http/faults";
-import { lastParam, listQuery, pageRequest, pageRows } from "../../http/paging";
+import { listQuery, pageRequest, pageRows } from "../../http/paging";
+import { text } from "../../http/query";
 import { reply } from "../../http/responses";
 import { type Route, refused, route } from "../../http/route";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { findNotification } from "../notifications/store";
-import { findVmove, listVmoves, type VmoveFilters } from "./store";
+import { findVmove, listVmoves } from "./store";
 import { vmoveSchema, vmoveView } from "./view";
 
 const TAG = "vmoves";
@@ -25,9 +25,8 @@ const VMOVES = "/notifications/:notification_id/vmoves";
  * COMPUTE_HOST notification (400). D6: vmove show answers 404 for an
  * unknown notification, where upstream answers 500.
  */
-async function hostNotification(c: Context<AppEnv>): Promise<string> {
-  const id = c.req.param("notification_id") ?? "";
-  const notification = await findNotification(c.get("db"), id);
+async function hostNotification(db: Database, id: string): Promise<string> {
+  const notification = await findNotification(db, id);
   if (!notification) throw notFound(messages.notificationNotFound(id));
   if (notification.type !== "COMPUTE_HOST") throw badRequest(messages.notificationWithoutVmoves(id));
   return notification.notification_uuid;
@@ -44,6 +43,10 @@ export const vmoveRoutes: Route[] = [
     method: "GET",
     path: VMOVES,
     policy: policies.vmoves.index,
+    query: listQuery(Object.keys(getTableColumns(vmoves)), {
+      status: text("Only moves in this status."),
+      type: text("Only moves of this type."),
+    }),
     docs: {
       summary: "List the VM moves of a host failure's recovery",
       tag: TAG,
@@ -51,20 +54,11 @@ export const vmoveRoutes: Route[] = [
       faults: [404],
       description:
         "Documented from microversion 1.3; answered at any. 400 for a notification that is not COMPUTE_HOST.",
-      query: listQuery(Object.keys(getTableColumns(vmoves)), [
-        { name: "status", schema: { type: "string" }, description: "Only moves in this status." },
-        { name: "type", schema: { type: "string" }, description: "Only moves of this type." },
-      ]),
     },
-    handler: async (c) => {
-      const query = new URL(c.req.url).searchParams;
+    handler: async (c, { params, query }) => {
       const page = pageRequest(query, c.get("config").maxLimit);
-      const notificationUuid = await hostNotification(c);
-      const filters: VmoveFilters = {};
-      for (const key of ["status", "type"] as const) {
-        const value = lastParam(query, key);
-        if (value !== undefined) filters[key] = value;
-      }
+      const notificationUuid = await hostNotification(c.get("db"), params.notification_id);
+      const filters = { status: query.get("status"), type: query.get("type") };
       const rows = pageRows(await listVmoves(c.get("db"), notificationUuid, filters, page));
       return reply(c, 200, { vmoves: rows.map(vmoveView) });
     },
@@ -81,9 +75,8 @@ export const vmoveRoutes: Route[] = [
       faults: [404],
       description: "Documented from microversion 1.3; answered at any.",
     },
-    handler: async (c) => {
-      await hostNotification(c);
-      const id = c.req.param("id") ?? "";
+    handler: async (c, { params: { notification_id, id } }) => {
+      await hostNotification(c.get("db"), notification_id);
       const row = isUuidLike(id) ? await findVmove(c.get("db"), id) : undefined;
       if (!row) throw notFound(messages.vmoveNotFound(id));
       return reply(c, 200, { vmove: vmoveView(row) });
