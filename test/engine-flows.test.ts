@@ -255,6 +255,15 @@ describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
   });
 });
 
+describe("timeouts", () => {
+  it("wait_period_after_evacuation = 0 is no timeout (oslo's looping call): a slow evacuation is waited for", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm", evacuate_polls: 100 }]);
+    const r = recovery({ waitPeriodAfterEvacuation: 0 });
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect((await server(cluster.servers.vm)).host).toBe(cluster.healthy);
+  });
+});
+
 describe("Nova failing", () => {
   it("a 500 to the service update: MasakariException, Disable REVERTED, nothing evacuated", async () => {
     const cluster = await traceCluster("auto");

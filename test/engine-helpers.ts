@@ -134,9 +134,14 @@ export async function recover(
   options: { modify?: (m: Modifier) => Promise<void>; status?: "complete" | "errored" } = {},
 ): Promise<string> {
   await using workflows = await introspectWorkflow(env.RECOVERY);
+  // The links a large host's phases are handed to, sleeps skipped too.
+  await using links = await introspectWorkflow(env.EVACUATION);
   await workflows.modifyAll(async (m) => {
     await m.disableSleeps();
     await options.modify?.(m);
+  });
+  await links.modifyAll(async (m) => {
+    await m.disableSleeps();
   });
   const notification = await notify(body);
   for (const instance of await instancesOf(workflows, 1)) await instance.waitForStatus(options.status ?? "complete");

@@ -380,3 +380,68 @@ describe("the rest of the host flows", () => {
     ]);
   });
 });
+
+describe("D20: a host of any size", () => {
+  it("45 instances behind a Nova page cap of 20: every page read (limit and marker), every instance moved", async () => {
+    const cluster = await traceCluster("auto", []);
+    await novaControl("POST", "settings", { max_limit: 20, host: cluster.failed });
+    const { ids } = await novaControl("POST", "servers/bulk", { host: cluster.failed, count: 45, prefix: "vm" });
+    const uuid = await recover(hostDown(cluster.failed));
+    expect((await shown(uuid)).status).toBe("finished");
+    // Upstream's one page; then Nova's next links, until a page without one.
+    const lists = (await novaCalls({ host: cluster.failed })).filter((c) => c.path.startsWith("/v2.1/servers/detail"));
+    expect(lists.map((c) => new URL(c.path, "http://nova").searchParams.get("limit"))).toEqual([null, "20", "20"]);
+    // Nova lists newest first: the first page ends at the 26th server created.
+    expect(new URL(lists[1]?.path ?? "", "http://nova").searchParams.get("marker")).toBe(ids[25]);
+    const left = (await novaControl("GET", `state?host=${cluster.failed}`)).servers;
+    expect(left).toEqual([]);
+    const moves = await vmovesOf(uuid);
+    expect(moves.length).toBe(45);
+    expect(new Set(moves.map((m: Json) => m.status))).toEqual(new Set(["succeeded"]));
+    // The evacuations outgrew half of the run's budget: links carried them on.
+    const [phase] = await sql<Json>(
+      "SELECT link, done_at IS NOT NULL AS done FROM recovery_phases WHERE notification_uuid = ? AND kind = 'evacuate'",
+      uuid,
+    );
+    expect(phase).toEqual({ link: expect.any(Number), done: 1 });
+    // Nothing locked, and the progress names every instance once.
+    expect((await novaControl("GET", `state?host=${cluster.healthy}`)).servers.every((s: Json) => !s.locked)).toBe(
+      true,
+    );
+    const evacuate = (await shown(uuid, "1.1")).recovery_workflow_details.find(
+      (t: Json) => t.name === "EvacuateInstancesTask",
+    );
+    const started = evacuate.progress_details.filter((e: Json) =>
+      e.message.startsWith("Evacuation of instance started"),
+    );
+    expect(new Set(started.map((e: Json) => e.message)).size).toBe(45);
+    expect(started.length).toBe(45);
+  });
+});
+
+describe("upstream's details", () => {
+  it("the VM move of an evacuation Nova refuses carries Masakari's exception text (a 409: 'Conflict')", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "evacuate", status: 409 });
+    const uuid = await recover(hostDown(cluster.failed));
+    expect((await shown(uuid)).status).toBe("error");
+    expect((await vmovesOf(uuid)).map((m: Json) => [m.status, m.message])).toEqual([["failed", "Conflict"]]);
+  });
+
+  it("the VM moves of an attempt whose reserved host Nova cannot enable are ignored, not left pending", async () => {
+    const cluster = await traceCluster("reserved_host", [{ name: "vm" }]);
+    const newer = `${cluster.reserved}-new`;
+    await sql(
+      "INSERT INTO hosts (created_at, deleted, uuid, name, reserved, type, control_attributes, failover_segment_id, on_maintenance) VALUES ('2099-01-01 00:00:00.000000', 0, ?, ?, 1, 'COMPUTE', 'SSH', ?, 0)",
+      crypto.randomUUID(),
+      newer,
+      cluster.segment.uuid,
+    );
+    const uuid = await recover(hostDown(cluster.failed));
+    expect((await shown(uuid)).status).toBe("finished");
+    expect((await vmovesOf(uuid)).map((m: Json) => [m.status, m.dest_host, m.message])).toEqual([
+      ["ignored", null, "list index out of range"],
+      ["succeeded", cluster.reserved, null],
+    ]);
+  });
+});

@@ -23,9 +23,14 @@ import { logFor } from "../src/log";
 //   lost-journal  as lost, and the body's journal entry lost too: the step's
 //                 body runs again for real;
 //   die-after     the step's result recorded, then the instance dies for good
-//                 (errored): only the periodic work can carry the run on.
+//                 (errored): only the periodic work can carry the run on;
+//   fail          the step throws on every attempt (D1 unavailable, the CPU
+//                 limit): Workflows gives up and the instance is errored;
+//   terminate-after / complete-after
+//                 the step's result recorded, then the instance is
+//                 terminated, or ends `complete` without finishing its run.
 
-export type FaultKind = "twice" | "lost" | "lost-journal" | "die-after";
+export type FaultKind = "twice" | "lost" | "lost-journal" | "die-after" | "fail" | "terminate-after" | "complete-after";
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -33,6 +38,8 @@ export interface Fault {
   readonly occurrence?: number;
   /** The instance id after the notification uuid: "-1" for run 1, "-1-f1-a1-evacuate-1" for a link. */
   readonly instance?: string;
+  /** How many times it strikes (each time the step runs in any instance); 1 unless given. */
+  readonly times?: number;
 }
 
 /** The instance died mid-step: Workflows replays it. */
@@ -52,6 +59,8 @@ interface Instance {
   terminated: boolean;
   /** Waiting for an event: idle, as far as settling is concerned. */
   waiting: boolean;
+  /** How a stopped instance shows, when not errored. */
+  ended?: "complete";
   /**
    * The current execution is over (the instance died): the engine's own
    * code may still be unwinding (a catch, a revert), but nothing it asks
@@ -208,7 +217,7 @@ export class Runtime {
         // Set by the steps while the engine ran: the narrowing above cannot see it.
         const stopped = x.stopped as Crash | Death | undefined;
         if (stopped instanceof Crash) continue;
-        x.status = "errored";
+        x.status = x.ended ?? "errored";
         x.error = stopped ?? error;
         return;
       }
@@ -223,7 +232,11 @@ export class Runtime {
         (f.occurrence ?? 1) === occurrence &&
         (f.instance === undefined || x.id.slice(x.params.notificationUuid.length) === f.instance),
     );
-    return i < 0 ? undefined : this.faults.splice(i, 1)[0];
+    if (i < 0) return undefined;
+    const fault = this.faults[i] as Fault;
+    if ((fault.times ?? 1) <= 1) this.faults.splice(i, 1);
+    else this.faults[i] = { ...fault, times: (fault.times ?? 1) - 1 };
+    return fault;
   }
 
   /** Drops a step's journal entry, as if its write never happened. */
@@ -269,6 +282,7 @@ export class Runtime {
         if (x.cache.has(key)) return structuredClone(x.cache.get(key));
         const fault = this.#take(x, name, occurrence);
         this.executed.push({ instance: x.id, step: name, occurrence });
+        if (fault?.kind === "fail") throw new Error(`${name} failed on every attempt`);
         let result = await this.#attempt(body);
         if (fault?.kind === "twice") {
           await this.#forget(x, name, occurrence);
@@ -279,6 +293,14 @@ export class Runtime {
           throw stop(new Crash(`lost the result of ${name}`));
         x.cache.set(key, structuredClone(result));
         if (fault?.kind === "die-after") throw stop(new Death(`died after ${name}`));
+        if (fault?.kind === "terminate-after") {
+          x.terminated = true;
+          throw stop(new Death(`terminated after ${name}`));
+        }
+        if (fault?.kind === "complete-after") {
+          x.ended = "complete";
+          throw stop(new Death(`ended after ${name}`));
+        }
         return structuredClone(result);
       },
       sleep: async (name: string) => {

@@ -113,7 +113,9 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
       async () => (vmState(await nova.server(id)) === "active" ? true : undefined),
     );
   } catch (error) {
-    await flow.revert(flow.executed);
+    // Only an upstream exception reverts the flow: a step that failed for
+    // good (D1 unavailable) ends this instance, and the next carries on.
+    if (error instanceof RecoveryError) await flow.revert(flow.executed);
     throw error;
   }
 }

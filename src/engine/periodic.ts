@@ -106,29 +106,30 @@ async function unfinished(db: Database, statuses: NotificationStatus[]): Promise
 /** Every live run has a live instance: nudged when alive, carried on by its next generation when dead. */
 async function keepRunsMoving(s: Sweep): Promise<void> {
   for (const n of await unfinished(s.db, ["new", "running", "error"])) {
-    if (n.run === null || n.ended) continue;
-    const id = runInstanceId(n.uuid, n.run, n.generation);
-    const state = await instanceState(s.workflows.recovery, id);
-    if (state === "alive") {
-      await signal(s.workflows.recovery, id, NUDGE);
-    } else if (state === "missing") {
-      // Recorded, but its start was lost.
-      await startRun(s.workflows.recovery, n.uuid, n.run, n.generation);
-    } else if (n.generation < MAX_GENERATIONS) {
-      if (await advanceGeneration(s.db, n.uuid, n.run, n.generation)) {
-        await startRun(s.workflows.recovery, n.uuid, n.run, n.generation + 1);
-        s.log.warn(
-          `notification ${n.uuid}: the instance of run ${n.run} died; generation ${n.generation + 1} carries it on`,
-        );
-      }
-    } else {
-      const outcome = n.status !== "running" ? null : n.mode === "periodic" ? "failed" : "error";
-      await endRun(s.db, n.uuid, n.run, outcome);
-      await stopLinks(s, n.uuid, n.run);
-      s.log.error(
-        `notification ${n.uuid}: run ${n.run} died ${MAX_GENERATIONS} times; given up${outcome ? `, the notification is ${outcome}` : ""}`,
+    if (n.run !== null && !n.ended) await keepRunMoving(s, { ...n, run: n.run });
+  }
+}
+
+async function keepRunMoving(
+  s: Sweep,
+  n: Pick<Unfinished, "uuid" | "status" | "mode"> & { run: number; generation: number },
+) {
+  const id = runInstanceId(n.uuid, n.run, n.generation);
+  const state = await instanceState(s.workflows.recovery, id);
+  if (state === "alive") {
+    await signal(s.workflows.recovery, id, NUDGE);
+  } else if (state === "missing") {
+    // Recorded, but its start was lost.
+    await startRun(s.workflows.recovery, n.uuid, n.run, n.generation);
+  } else if (n.generation < MAX_GENERATIONS) {
+    if (await advanceGeneration(s.db, n.uuid, n.run, n.generation)) {
+      await startRun(s.workflows.recovery, n.uuid, n.run, n.generation + 1);
+      s.log.warn(
+        `notification ${n.uuid}: the instance of run ${n.run} died; generation ${n.generation + 1} carries it on`,
       );
     }
+  } else {
+    await giveUp(s, n.uuid, n.run, "the instance");
   }
 }
 
@@ -140,7 +141,11 @@ const linkParams = (phase: PhaseRow): EvacuationParams => ({
   start: (JSON.parse(phase.params) as { start: EvacuationParams["start"] }).start,
 });
 
-/** Every link carrying a live run's phase has a live instance, the same way. */
+/**
+ * Every link carrying a live run's phase has a live instance, the same way.
+ * A link that died MAX_GENERATIONS times gives its run up, as a run that
+ * died as often would be: its run waits for it and nothing else.
+ */
 async function keepLinksMoving(s: Sweep): Promise<void> {
   for (const phase of await livePhases(s.db)) {
     const params = linkParams(phase);
@@ -150,13 +155,34 @@ async function keepLinksMoving(s: Sweep): Promise<void> {
       await signal(s.workflows.evacuation, id, NUDGE);
     } else if (state === "missing") {
       await startLink(s.workflows, params, phase.generation);
-    } else if (phase.generation < MAX_GENERATIONS && (await advanceLinkGeneration(s.db, phase))) {
-      await startLink(s.workflows, params, phase.generation + 1);
-      s.log.warn(
-        `notification ${phase.notification_uuid}: link ${phase.link} of ${phase.scope} died; generation ${phase.generation + 1} carries it on`,
-      );
+    } else if (phase.generation < MAX_GENERATIONS) {
+      if (await advanceLinkGeneration(s.db, phase)) {
+        await startLink(s.workflows, params, phase.generation + 1);
+        s.log.warn(
+          `notification ${phase.notification_uuid}: link ${phase.link} of ${phase.scope} died; generation ${phase.generation + 1} carries it on`,
+        );
+      }
+    } else {
+      await giveUp(s, phase.notification_uuid, phase.run, `link ${phase.link} of ${phase.scope}`);
     }
   }
+}
+
+/** Ends run `run` of a notification that died too often, and stops what is left of it. */
+async function giveUp(s: Sweep, uuid: string, run: number, what: string): Promise<void> {
+  const [r] = await s.db
+    .select({ mode: recoveryRuns.mode, generation: recoveryRuns.generation, status: notifications.status })
+    .from(recoveryRuns)
+    .innerJoin(notifications, eq(notifications.notification_uuid, recoveryRuns.notification_uuid))
+    .where(and(eq(recoveryRuns.notification_uuid, uuid), eq(recoveryRuns.run, run)));
+  if (!r) return;
+  const outcome = r.status !== "running" ? null : r.mode === "periodic" ? "failed" : "error";
+  await endRun(s.db, uuid, run, outcome);
+  await terminate(s.workflows.recovery, runInstanceId(uuid, run, r.generation));
+  await stopLinks(s, uuid, run);
+  s.log.error(
+    `notification ${uuid}: ${what} of run ${run} died ${MAX_GENERATIONS} times; given up${outcome ? `, the notification is ${outcome}` : ""}`,
+  );
 }
 
 /** Stops the links of a run's phases (the run is over). */
@@ -172,9 +198,14 @@ async function processUnfinished(s: Sweep): Promise<void> {
   for (const n of await unfinished(s.db, ["error", "new"])) {
     if (n.status === "new" && n.generatedTime >= newBefore) continue;
     if (n.run === null) {
-      // The API's start was lost: the periodic task processes it.
+      // The API's start was lost (or its instance died before it recorded
+      // the run): the periodic task processes it.
       await recordFirstRun(s.db, n.uuid, "periodic");
-      await start(s, n.uuid, 1);
+      if ((await startRun(s.workflows.recovery, n.uuid, 1)) === "started") {
+        s.log.info(`notification ${n.uuid}: run 1 started by the periodic task`);
+      } else {
+        await keepRunMoving(s, { ...n, run: 1, generation: 1, mode: "periodic" });
+      }
       continue;
     }
     // A live run is kept moving by keepRunsMoving.

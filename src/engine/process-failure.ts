@@ -61,7 +61,9 @@ export async function recoverProcess(recovery: Recovery, hostName: string, proce
       async () => ((await isDisabled()) ? true : undefined),
     );
   } catch (error) {
-    await flow.revert(flow.executed);
+    // Only an upstream exception reverts the flow: a step that failed for
+    // good (D1 unavailable) ends this instance, and the next carries on.
+    if (error instanceof RecoveryError) await flow.revert(flow.executed);
     throw error;
   }
 }

@@ -18,7 +18,8 @@
 //                 availability_zone?, evacuate_polls?, power_polls?, id?}   creates (or, given a known id, updates)
 //   POST servers/bulk {host, count, prefix?, ...as servers}   creates `count` servers at once -> {ids}
 //   POST aggregates {name, hosts}
-//   POST settings {max_limit?}                  Nova's [api] max_limit (default 1000): the largest page
+//   POST settings {max_limit, host?}            Nova's [api] max_limit (default 1000): the largest page;
+//                                               with host, only for listings of that host (tests share one world)
 //   POST faults {method?, path?, action?, server?, status? | hang? | result?: "error"|"stuck", times?} -> {id}
 //   DELETE faults/{id}
 //   GET  calls?since=&server=&host=          GET state?server=&host=         POST reset
@@ -122,7 +123,7 @@ export function createNova() {
       aggregates: new Map(),
       faults: [],
       calls: [],
-      settings: { maxLimit: 1000 },
+      settings: { maxLimit: 1000, hostLimits: new Map() },
     };
   }
 
@@ -345,7 +346,7 @@ export function createNova() {
     const servers = [...world.servers.values()]
       .filter((s) => !q.has("host") || s.host === q.get("host"))
       .sort((a, b) => b.serial - a.serial);
-    const max = world.settings.maxLimit;
+    const max = world.settings.hostLimits.get(q.get("host")) ?? world.settings.maxLimit;
     const asked = q.has("limit") ? Number(q.get("limit")) : max;
     if (!Number.isInteger(asked) || asked < 0) return fault(400, "limit must be a non-negative integer");
     const limit = Math.min(asked, max);
@@ -590,7 +591,8 @@ export function createNova() {
     if (route === "POST settings") {
       if ("max_limit" in body) {
         if (!Number.isInteger(body.max_limit) || body.max_limit < 1) return json(400, { error: "max_limit >= 1" });
-        world.settings.maxLimit = body.max_limit;
+        if (typeof body.host === "string") world.settings.hostLimits.set(body.host, body.max_limit);
+        else world.settings.maxLimit = body.max_limit;
       }
       return json(200, { max_limit: world.settings.maxLimit });
     }

@@ -78,7 +78,9 @@ async function autoFlow(host: HostFailure, number: number): Promise<void> {
     await prepareInstances(flow, host, "a1");
     await evacuateInstances(flow, host, "a1", null);
   } catch (error) {
-    await flow.revert(flow.executed);
+    // Only an upstream exception reverts the flow: a step that failed for
+    // good (D1 unavailable) ends this instance, and the next carries on.
+    if (error instanceof RecoveryError) await flow.revert(flow.executed);
     throw error;
   }
 }
@@ -94,7 +96,9 @@ async function reservedHostFlow(host: HostFailure, number: number, reservedHosts
   try {
     await disableComputeService(flow, host);
   } catch (error) {
-    await flow.revert(flow.executed);
+    // Only an upstream exception reverts the flow: a step that failed for
+    // good (D1 unavailable) ends this instance, and the next carries on.
+    if (error instanceof RecoveryError) await flow.revert(flow.executed);
     throw error;
   }
   let last: unknown;

@@ -65,6 +65,8 @@ function confirmation(server: NovaServer, failedHost: string, old: string | null
 /** One instance moved on through the procedure within one unit. */
 class Evacuation {
   #move: Move;
+  /** The lock was sent in this unit: what fails after it counts as failed, not as never started. */
+  #locked = false;
 
   constructor(
     readonly recovery: Recovery,
@@ -91,7 +93,8 @@ class Evacuation {
       if (!(error instanceof NovaError)) throw error;
       // Steps 1-2 (read, lock) are outside master's error handling: the
       // instance is not counted, and its move is left alone.
-      if (["taken", "locking"].includes(this.#move.stage)) return this.#notStarted(error);
+      const early = this.#move.stage === "taken" || (this.#move.stage === "locking" && !this.#locked);
+      if (early) return this.#notStarted(error);
       return this.#finish("failed", error.masakariText);
     }
   }
@@ -158,6 +161,7 @@ class Evacuation {
       const lock = recordLockStatement(db, notificationUuid, this.id, run, nowSeconds());
       if (!(await this.#go("locking", { ...before, locked: true }, [...this.#started(), lock]))) return "waiting";
       await nova.action(this.id, { lock: null });
+      this.#locked = true;
       return this.#evacuate();
     }
     // A server the notification's recovery locked before (a run that died) is its own to unlock.
@@ -170,6 +174,7 @@ class Evacuation {
   async #relock(): Promise<Step> {
     const { nova } = this.recovery;
     if (!(await nova.server(this.id)).locked) await nova.action(this.id, { lock: null });
+    this.#locked = true;
     return this.#evacuate();
   }
 
