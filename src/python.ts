@@ -63,10 +63,6 @@ export function str(value: unknown): string {
 }
 
 /** repr() of a Python tuple of strings, e.g. ('STARTED', 'STOPPED'). */
-export function reprTuple(values: readonly unknown[]): string {
-  return values.length === 1 ? `(${repr(values[0])},)` : `(${values.map(repr).join(", ")})`;
-}
-
 /** Printable ASCII other than `"` and `\\`: nothing to escape. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** What json.dumps escapes and JSON.stringify leaves as is: DEL and non-ASCII. */

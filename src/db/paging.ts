@@ -106,24 +106,16 @@ function ordering(
 const MAX_ARMS = 5;
 
 /**
- * The rows strictly after the marker row under `order`, NULL being the
- * smallest value (SQLite's order, which upstream's pages follow), as at most
- * MAX_ARMS disjoint conditions whose union is exactly that set. With keys
- * k1..kn and the marker's values m1..mn, the set is
- *   OR over i of (k1 IS m1 AND ... AND k(i-1) IS m(i-1) AND ki after mi)
- * and "ki after mi" is `ki > mi` (asc) or `ki < mi` (desc), or, for a
- * column that may be NULL, also `mi IS NULL AND ki IS NOT NULL` (asc: NULLs
- * come first) or `mi IS NOT NULL AND ki IS NULL` (desc: NULLs come last).
- * Each such condition is equalities on a prefix of the keys and one range
- * (or IS NULL) on the next key, which SQLite answers with one seek into the
- * index on those keys: a page deep in a list reads about `limit` rows,
- * where a single OR of them all made SQLite read the index from its start.
- * When there are more than MAX_ARMS, the last ones, which share the
- * equalities on the leading keys, become one condition: those equalities
- * and the OR of the rest (a seek to the marker's group, read from its start).
- * oslo.db's paginate_query leaves a NULL marker value out of these terms and
- * so skips or repeats rows around NULLs; these conditions follow the ordering
- * itself exactly (docs/upstream.md, "Paging and sorting").
+ * The rows strictly after the marker row under `order` (NULL sorts first, as
+ * in SQLite and upstream's pages), as at most MAX_ARMS disjoint conditions:
+ * for each key, "equal to the marker on the keys before it and after it on
+ * this one", where "after" also places NULLs for a nullable column. Each is
+ * one seek into the index on those keys, so a deep page reads about `limit`
+ * rows (one OR of them all made SQLite read the index from its start). Past
+ * MAX_ARMS, the last conditions share their leading equalities as one.
+ * Unlike oslo.db's paginate_query, which drops NULL marker values and so
+ * skips or repeats rows around NULLs, this follows the order exactly
+ * (docs/upstream.md, "Paging and sorting").
  */
 function afterMarker(order: readonly Ordering[]): SQL[] {
   const key = (c: SQLiteColumn) => sql`"page".${sql.identifier(c.name)}`;
@@ -169,7 +161,7 @@ function afterMarker(order: readonly Ordering[]): SQL[] {
  * Live rows only. A literal 0, not a bound parameter, so that SQLite can
  * always use the indexes declared `WHERE deleted = 0` (src/db/schema.ts).
  */
-export const isLive = (table: PagedTable): SQL => sql`${table.deleted} = 0`;
+const isLive = (table: PagedTable): SQL => sql`${table.deleted} = 0`;
 
 /** First-page SQL by table, order and filter shape (the filter's SQL without its values). */
 const firstPages = new Map<string, string>();
@@ -177,11 +169,10 @@ const MAX_FIRST_PAGES = 500;
 
 /**
  * The SQL and values of a list's first page. Its SQL depends only on the
- * table, the order and the shape of the filter, so it is built by drizzle
- * once per shape and isolate: building it on every request took about a
- * sixth of a segment list's CPU (bench/README.md). The values are the
- * filter's, then the limit; a shape whose built values do not come in that
- * order is never cached.
+ * table, the order and the filter's shape, so drizzle builds it once per
+ * shape and isolate (building it per request cost a sixth of a segment
+ * list's CPU: bench/README.md). A shape whose values do not come as the
+ * filter's, then the limit, is never cached.
  */
 function firstPage(
   db: Database,
@@ -209,6 +200,64 @@ function firstPage(
   return { text: built.sql, params: built.params };
 }
 
+/** The rows of a first page. */
+async function firstPageRows(
+  db: Database,
+  table: PagedTable,
+  filter: SQL | undefined,
+  order: readonly Ordering[],
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const { text, params } = firstPage(db, table, filter, order, limit);
+  const { results } = await db.$client
+    .prepare(text)
+    .bind(...params)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+const markerRow = (table: PagedTable, marker: string) =>
+  sql`SELECT ${table.id} FROM ${table} WHERE ${table.id} = ${marker} AND ${isLive(table)}`;
+
+/**
+ * The rows of a page after `marker`, or undefined when no live row has that
+ * id. One compound SELECT, an arm per condition of afterMarker, each an
+ * ordered index seek that SQLite merges without sorting. In each arm the
+ * marker row is the outer loop of a CROSS JOIN, so a condition on the marker
+ * alone (`m IS NULL`) is decided before the page is read. The marker and the
+ * filtered rows are CTEs, so their values are bound once whatever the arms
+ * (D1 binds at most 100), and NOT MATERIALIZED, so each arm can use the
+ * indexes.
+ */
+async function rowsAfter(
+  db: Database,
+  table: PagedTable,
+  filter: SQL | undefined,
+  order: readonly Ordering[],
+  marker: string,
+  limit: number,
+): Promise<Record<string, unknown>[] | undefined> {
+  const arms = afterMarker(order).map(
+    (condition) => sql`SELECT "page".* FROM "marker" CROSS JOIN "page" WHERE ${condition}`,
+  );
+  const orderBy = order.map(({ column, dir }) => sql`${sql.identifier(column.name)} ${sql.raw(dir.toUpperCase())}`);
+  const query = sql`WITH "marker" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${table.id} = ${marker} AND ${isLive(table)}),
+    "page" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${and(isLive(table), filter)})
+    ${sql.join(arms, sql` UNION ALL `)} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${limit}`;
+  // drizzle's batch() cannot bind a raw query's parameters, so these go to
+  // the D1 client: both in one batch, one round trip.
+  const statement = (q: SQL) => {
+    const { sql: text, params } = toQuery(q);
+    return db.$client.prepare(text).bind(...params);
+  };
+  const [found, rows] = await db.$client.batch<Record<string, unknown>>([
+    statement(markerRow(table, marker)),
+    statement(query),
+  ]);
+  if ((found?.results.length ?? 0) === 0) return undefined;
+  return rows?.results ?? [];
+}
+
 /**
  * One page of live rows of `table` that match `filter`, in the requested
  * order. The marker is looked up among all live rows of the table, whatever
@@ -225,56 +274,16 @@ export async function paginate<T extends PagedTable>(
   const ordered = ordering(table, page);
   if ("refusal" in ordered) return ordered;
   const { order, invalidKey } = ordered;
-  const decode = rowDecoder<T["$inferSelect"]>(table);
-  const live = and(isLive(table), filter);
-  const markerRow = (marker: string) =>
-    sql`SELECT ${table.id} FROM ${table} WHERE ${table.id} = ${marker} AND ${isLive(table)}`;
-
+  const { marker, limit } = page;
   if (invalidKey !== undefined) {
-    if (page.marker !== undefined && (await db.all(markerRow(page.marker))).length === 0) {
-      return { refusal: "marker-not-found", marker: page.marker };
+    // Upstream finds an unknown sort key only after looking the marker up.
+    if (marker !== undefined && (await db.all(markerRow(table, marker))).length === 0) {
+      return { refusal: "marker-not-found", marker };
     }
     return { refusal: "invalid-sort-key", key: invalidKey };
   }
-  // drizzle's batch() cannot run a raw query with parameters (it binds them
-  // on a prepared statement a raw query does not have), so lists go to
-  // drizzle's D1 client directly.
-  const client = db.$client;
-  if (page.marker === undefined) {
-    const { text, params } = firstPage(db, table, filter, order, page.limit);
-    const { results } = await client
-      .prepare(text)
-      .bind(...params)
-      .all<Record<string, unknown>>();
-    return results.map(decode);
-  }
-
-  // One compound SELECT, one arm per condition of afterMarker over the same
-  // filtered rows, merged in the requested order: each arm is an ordered
-  // index seek and SQLite merges them without sorting. In each arm the
-  // marker row is the outer loop of a CROSS JOIN (one row, by rowid), so a
-  // condition on the marker alone (`m IS NULL`) is decided once, before any
-  // row of the page is read, and the marker's values bound the inner seek.
-  // The marker row and the filtered rows are CTEs, so the marker and the
-  // filter values are bound once whatever the number of arms (D1 binds at
-  // most 100 values); NOT MATERIALIZED inlines them into each arm, where
-  // SQLite can use the indexes (materialized, they would be copied first).
-  const arms = afterMarker(order).map(
-    (condition) => sql`SELECT "page".* FROM "marker" CROSS JOIN "page" WHERE ${condition}`,
-  );
-  const orderBy = order.map(({ column, dir }) => sql`${sql.identifier(column.name)} ${sql.raw(dir.toUpperCase())}`);
-  const query = sql`WITH "marker" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${table.id} = ${page.marker} AND ${isLive(table)}),
-    "page" AS NOT MATERIALIZED (SELECT * FROM ${table} WHERE ${live})
-    ${sql.join(arms, sql` UNION ALL `)} ORDER BY ${sql.join(orderBy, sql`, `)} LIMIT ${page.limit}`;
-  // Both statements in one batch: one round trip.
-  const statement = (q: SQL) => {
-    const { sql: text, params } = toQuery(q);
-    return client.prepare(text).bind(...params);
-  };
-  const [found, rows] = await client.batch<Record<string, unknown>>([
-    statement(markerRow(page.marker)),
-    statement(query),
-  ]);
-  if ((found?.results.length ?? 0) === 0) return { refusal: "marker-not-found", marker: page.marker };
-  return (rows?.results ?? []).map(decode);
+  const decode = rowDecoder<T["$inferSelect"]>(table);
+  if (marker === undefined) return (await firstPageRows(db, table, filter, order, limit)).map(decode);
+  const rows = await rowsAfter(db, table, filter, order, marker, limit);
+  return rows ? rows.map(decode) : { refusal: "marker-not-found", marker };
 }

@@ -20,16 +20,11 @@ export function clientBookmark(header: string | undefined): string | null {
 
 /**
  * A request's D1 session, as a D1 client for drizzle and our statements. It
- * records whether any query ran, so the response carries a bookmark only
- * when it reached the database, and it stands in for a session started from
- * a client's bookmark that D1 refuses.
- *
- * D1 checks a bookmark only when the first query runs (an unknown, foreign
- * or expired bookmark fails there). A client must never get a 500 for what it
- * sends, and a bookmark is only a hint for freshness, so the query is run
- * again on a session started like one without a bookmark, once, and the
- * request goes on without it. Only reads start from a client's bookmark, so
- * running the query again writes nothing twice.
+ * records whether any query ran (a response carries a bookmark only then).
+ * D1 checks a client's bookmark at the first query; when it refuses one, that
+ * query runs again, once, on a session started as without a bookmark: a
+ * bookmark only asks for freshness and must never cost a 500. Only reads
+ * start from a client's bookmark, so nothing is written twice.
  */
 export class RequestSession implements D1Client {
   #session: D1DatabaseSession;

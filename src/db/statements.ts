@@ -3,13 +3,11 @@ import { type SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./database";
 import { fillPlaceholders, fromDriver } from "./drizzle-internals";
 
-// Queries whose SQL is built once per isolate. drizzle builds a query's SQL
-// from its builder objects on every call, and on the hot paths that cost
-// more CPU than the rest of the request outside D1 (bench/README.md). So a
-// hot query is written with drizzle's builders and placeholders, turned into
-// SQL text once (`toSQL()`), and each run only binds its values on the
-// caller's own D1 client (D1's prepare().bind()) and decodes the rows as
-// drizzle would. Nothing of a request or a session is kept.
+// Queries whose SQL is built once per isolate: drizzle builds a query's SQL
+// on every call, which on the hot paths cost more CPU than the rest of the
+// request outside D1 (bench/README.md). A hot query is written with drizzle's
+// builders and placeholders, turned into SQL once, and each run binds its
+// values on the caller's own D1 client. Nothing of a request is kept.
 
 /** A placeholder as an SQL value, for `sql` templates and insertSelection. */
 export const param = (name: string): SQL => sql`${sql.placeholder(name)}`;
@@ -23,11 +21,9 @@ type Decoder<T> = (row: Row) => T;
 const decoders = new WeakMap<Selection | SQLiteTable, Decoder<unknown>>();
 
 /**
- * A decoder of rows as D1 returns them (objects keyed by column name) into
- * what drizzle gives for `selection`: each column's driver value mapped by
- * the column itself (booleans, JSON...), NULL as null. drizzle's own result
- * mapping also checks the class of every field of every row: for a page of
- * 100 segments that was a quarter of the request's CPU in the Worker.
+ * A decoder of rows as D1 returns them (keyed by column name) into what
+ * drizzle gives for `selection`. drizzle's own result mapping also checks the
+ * class of every field of every row: a quarter of a 100-segment page's CPU.
  */
 export function rowDecoder<T>(selection: Selection | SQLiteTable): Decoder<T> {
   const known = decoders.get(selection);

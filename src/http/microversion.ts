@@ -22,7 +22,7 @@ export function parseVersion(text: string): ApiVersion {
   return { major: Number(match[1]), minor: Number(match[2]) };
 }
 
-export function compareVersions(a: ApiVersion, b: ApiVersion): number {
+function compareVersions(a: ApiVersion, b: ApiVersion): number {
   return a.major - b.major || a.minor - b.minor;
 }
 

@@ -12,11 +12,9 @@ import { MAX_REQUEST_BODY_SIZE, requestTooLarge } from "./request";
 // or not (docs/upstream.md, "The v1 pipeline"), in front of authentication.
 
 /**
- * oslo's request_id: every /v1 response carries x-openstack-request-id,
- * `req-<uuid>`, and every log line of the request names it. Hono's
- * requestId makes the id; it is set on the response here, after the
- * handler, so that responses built whole (413, 401) carry it too. oslo
- * never takes a client's id as its own, so no incoming header is read.
+ * oslo's request_id: `req-<uuid>` on every /v1 response and in the request's
+ * log lines, never the client's own. Set after the handler, so that responses
+ * built whole (413, 401) carry it too.
  */
 export const requestIds: MiddlewareHandler<AppEnv>[] = [
   requestId({ headerName: "", generator: () => `req-${crypto.randomUUID()}` }),
@@ -33,31 +31,16 @@ export const requestIds: MiddlewareHandler<AppEnv>[] = [
  */
 export const sizeLimit = bodyLimit({ maxSize: MAX_REQUEST_BODY_SIZE, onError: () => requestTooLarge() });
 
-/**
- * A response header of ours, not upstream Masakari's (OpenStack clients
- * ignore it): the D1 bookmark of the request's session, named as in
- * Cloudflare's D1 read replication documentation. A client that sends it
- * back on its next request reads at least what it has seen and written,
- * even from a read replica.
- */
-export const BOOKMARK_HEADER = "x-d1-bookmark";
+/** Ours, not Masakari's (README.md, "Read replicas: the x-d1-bookmark header"). */
+const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**
- * The request's database, `c.get("db")`: drizzle on one D1 session (D1's
- * Sessions API) that runs every query of the request.
- *
- * A GET starts from the bookmark the client sent, or anywhere
- * (`first-unconstrained`: the nearest replica) without one. Every other
- * method starts at the primary (`first-primary`), as D1's documentation
- * advises when a session needs the latest data: a write's preconditions are
- * read there, and the primary is at least as new as any bookmark, so the
- * client's is not needed. A header that is not a D1 bookmark is ignored, and
- * so is a bookmark D1 refuses (src/db/session.ts): the request is served as if
- * none had been sent, never refused, since a bookmark only asks for
- * freshness and a client has nothing to correct in an opaque value.
- *
- * Every response of a request whose session ran a query, faults included,
- * carries the session's bookmark in x-d1-bookmark.
+ * The request's database, `c.get("db")`: drizzle on one D1 session. A GET
+ * starts from the client's bookmark, or at the nearest replica without one;
+ * any other method at the primary, where a write's preconditions are read
+ * and which is newer than any bookmark. A bookmark D1 refuses is ignored
+ * (src/db/session.ts). The response carries the session's bookmark once the
+ * request queried D1, faults included.
  */
 export const withDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
   const warn = (message: string, error: unknown) => c.get("log").warn(message, error);

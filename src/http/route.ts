@@ -115,15 +115,11 @@ export function refused(method: Method, path: string, action: string): Route {
 const JSON_TYPE = { "Content-Type": "application/json" };
 
 /**
- * The body check of a route: zValidator with the schema for the request's
- * microversion, whose first error becomes upstream's 400 (docs/upstream.md,
- * "Validation messages"), thrown so the app's error handler renders it like
- * every other fault.
- *
- * Upstream parses a body as JSON whatever its Content-Type (docs/upstream.md,
- * "Order of checks"); Hono's json validator reads only a JSON-typed request.
- * So the validator runs on a JSON request of the text `prepare` read and
- * checked, whose body Hono reads once.
+ * The body check of a route: zValidator with the schema of the request's
+ * microversion; its first error is upstream's 400 (docs/upstream.md,
+ * "Validation messages"). Upstream parses a body as JSON whatever its
+ * Content-Type, Hono's json validator only a JSON-typed request: so the
+ * validator gets a JSON request of the text `prepare` read and checked.
  */
 function bodyCheck(schemas: BodySchemas): (c: Context<AppEnv>) => Promise<unknown> {
   const byVersion = Object.entries(schemas)

@@ -25,7 +25,7 @@ export const isPrintable = (ch: string) => (ch.codePointAt(0) ?? 0) <= 0xfffe &&
 const isSpace = (ch: string) => /\p{Zs}/u.test(ch);
 
 /** The "name" format: printable, not starting or ending with a space. */
-export function isValidName(value: string): boolean {
+function isValidName(value: string): boolean {
   const chars = [...withoutFinalNewline(value)];
   const first = chars[0];
   const last = chars[chars.length - 1];

@@ -7,7 +7,7 @@ import { jsonEnum, jsonString } from "../../validation/primitives";
 
 // masakari/api/openstack/ha/schemas/notifications.py and payload.py.
 
-export const NOTIFICATION_TYPES = ["COMPUTE_HOST", "VM", "PROCESS"] as const;
+const NOTIFICATION_TYPES = ["COMPUTE_HOST", "VM", "PROCESS"] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
 const EVENTS = ["STARTED", "STOPPED"] as const;

@@ -120,15 +120,12 @@ const selectHostMaintenance = new Statement<{ onMaintenance: HostRow["on_mainten
 
 /**
  * Records a notification with status new, in one INSERT ... SELECT whose WHERE
- * clause holds upstream's business rules (docs/upstream.md,
- * "Creating a notification" and "Duplicate notifications"; D12): the row is
- * taken from the live host named `hostname`, only if that host is not on
- * maintenance and no live notification of the same type from that host with an
- * equal payload was generated at or after `generated_time - interval` (any
- * status, no upper bound). D1 runs statements one at a time, so two identical
- * notifications sent at once cannot both pass; upstream needs a random sleep
- * or a distributed lock for this. When nothing is inserted, a read in the same
- * batch says which rule refused it, in upstream's order.
+ * clause holds upstream's rules (docs/upstream.md, "Creating a notification"
+ * and "Duplicate notifications"): a live host of that name, not on
+ * maintenance, with no equal notification generated within the interval. D1
+ * runs one statement at a time, so two identical notifications sent at once
+ * cannot both pass (D12; upstream needs a sleep or a lock). A read in the same
+ * batch says which rule refused a row, in upstream's order.
  */
 export async function createNotification(
   db: Database,

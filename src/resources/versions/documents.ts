@@ -69,9 +69,3 @@ export const versionDocumentSchema = wrapped(
   "version",
   object({ ...version, links: arrayOf(linkWithType), "media-types": arrayOf(mediaType) }),
 );
-
-/** 300 anywhere else outside /v1 */
-export const choicesSchema = wrapped(
-  "choices",
-  arrayOf(object({ id: string(), status: string(), links: arrayOf(link), "media-types": arrayOf(mediaType) })),
-);
