@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { drizzle as d1Drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
-import { fillPlaceholders, fromDriver, isNotNull, toQuery } from "../src/db/drizzle-internals";
+import { fromDriver, isNotNull, placeholderValues, toQuery } from "../src/db/drizzle-internals";
 import { failoverSegments as segments } from "../src/db/schema";
 
 // src/db/drizzle-internals.ts leans on what drizzle-orm does not document.
@@ -25,7 +25,7 @@ describe("the drizzle-orm internals src/db/drizzle-internals.ts uses", () => {
       .where(eq(segments.uuid, sql.placeholder("uuid")))
       .limit(3)
       .toSQL();
-    expect(fillPlaceholders(built.params, { uuid: "u-1" }), changed("fillPlaceholders")).toEqual(["u-1", 3]);
+    expect(placeholderValues(built.params, { uuid: "u-1" }), changed("fillPlaceholders")).toEqual(["u-1", 3]);
   });
 
   it("Column.mapFromDriverValue: D1's values as drizzle returns them", () => {

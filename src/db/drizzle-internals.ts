@@ -4,12 +4,13 @@ import { SQLiteAsyncDialect, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 // The parts of drizzle-orm we use that its documentation does not promise:
 // what its own query builders and result mapping call. The hot paths need
 // them (./statements.ts, ./paging.ts: SQL built once, rows decoded without
-// drizzle's per-field checks). They are reached only through this module,
+// drizzle's per-field checks). They are reached only through this module
+// (scripts/biome-plugins/no-library-internals.grit refuses them elsewhere),
 // drizzle-orm is pinned to its minor version in package.json, and
 // test/drizzle-internals.test.ts fails naming the one an upgrade changed.
 
 /** A built query's params with its `sql.placeholder`s filled from `values`, as drizzle's prepared queries bind them. */
-export function fillPlaceholders(params: unknown[], values: Record<string, unknown>): unknown[] {
+export function placeholderValues(params: unknown[], values: Record<string, unknown>): unknown[] {
   return drizzleFillPlaceholders(params, values);
 }
 

@@ -1,7 +1,7 @@
 import { getTableColumns, is, type SQL, sql } from "drizzle-orm";
 import { type SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Database } from "./database";
-import { fillPlaceholders, fromDriver } from "./drizzle-internals";
+import { fromDriver, placeholderValues } from "./drizzle-internals";
 
 // Queries whose SQL is built once per isolate: drizzle builds a query's SQL
 // on every call, which on the hot paths cost more CPU than the rest of the
@@ -72,7 +72,7 @@ export class Statement<T> {
   /** The statement with `values` bound, on `db`'s client: for a batch. */
   bind(db: Database, values: Record<string, unknown> = {}): D1PreparedStatement {
     this.#built ??= this.build(db).toSQL();
-    return db.$client.prepare(this.#built.sql).bind(...fillPlaceholders(this.#built.params, values));
+    return db.$client.prepare(this.#built.sql).bind(...placeholderValues(this.#built.params, values));
   }
 
   /** The rows of a result of this statement (from a batch). */
