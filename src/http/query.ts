@@ -24,11 +24,12 @@ export class Query<Q extends QueryParams> {
 
   constructor(
     private readonly params: Q,
-    private readonly url: string,
+    private readonly request: { readonly url: string },
   ) {}
 
   get<K extends keyof Q & string>(name: K): ValueOf<Q[K]> {
-    this.#search ??= new URL(this.url).searchParams;
+    // The URL is read and parsed only for a route that reads its query.
+    this.#search ??= new URL(this.request.url).searchParams;
     return this.params[name]?.read(this.#search.getAll(name), name) as ValueOf<Q[K]>;
   }
 }

@@ -164,7 +164,7 @@ export function router(routes: readonly Route[]): Hono<AppEnv> {
     app.on(r.method, r.path, prepare, async (c) => {
       const body = checkBody ? await checkBody(c) : undefined;
       if (policy !== undefined) authorize(c, policy);
-      return handler(c, { params: c.req.param(), query: new Query(query, c.req.url), body });
+      return handler(c, { params: c.req.param(), query: new Query(query, c.req), body });
     });
   }
   return app;
