@@ -354,7 +354,6 @@ export const recoveryPhases = sqliteTable(
 export const MOVE_STAGES = [
   "listed",
   "pending",
-  "taken",
   "locking",
   "prepared",
   "evacuating",

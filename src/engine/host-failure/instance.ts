@@ -5,20 +5,20 @@ import { floatRepr } from "../../python";
 import type { Recovery } from "../context";
 import { outOfTime } from "../flow";
 import { hypervisor, powerState, taskState, vmState } from "../servers";
-import { holdsLock, recordLockStatement, releaseLock } from "../store/locks";
+import { holdsLock, recordLockStatement, releaseLockStatement } from "../store/locks";
 import {
   advanceStatement,
   inFlight,
   type Move,
   type MoveState,
+  pendingMoves,
   remaining,
-  takeMoves,
   type VmoveChange,
   vmoveStatement,
 } from "../store/moves";
-import { progressStatements } from "../store/progress";
+import { startedStatement } from "../store/progress";
 import { EVACUATE } from "./flows";
-import { concurrency, type PhaseSpec, type UnitResult } from "./phase";
+import { concurrency, type PhaseSpec, type UnitResult, unitSubrequests } from "./phase";
 
 // Master's per-instance procedure (`_evacuate_and_confirm`; docs/engine.md,
 // "Evacuating an instance"): lock, reset a state Nova cannot evacuate,
@@ -35,16 +35,55 @@ import { concurrency, type PhaseSpec, type UnitResult } from "./phase";
 /** A Nova shutdown power state. */
 const SHUTDOWN = 4;
 
-type Step = "waiting" | "done";
+/** Where an instance stands after a unit: waiting for Nova, done, or moved on by another execution. */
+type Step = "waiting" | "done" | "gone";
 
-/** One unit of the evacuation phase: a round over the instances in flight. */
+/**
+ * One unit of the evacuation phase: host_failure_recovery_threads lanes,
+ * each moving one instance on at a time, in evacuation order: the
+ * instances in flight first, then new ones, until its instance must wait
+ * for Nova (it is looked at again next unit) or the unit has spent its
+ * share of subrequests. So at most that many instances are in flight, and
+ * instances Nova moves at once share a step.
+ */
 export async function evacuationUnit(recovery: Recovery, spec: PhaseSpec, unit: number): Promise<UnitResult> {
-  const { db, options } = recovery;
-  let moves = await inFlight(db, spec.key);
-  const free = concurrency(recovery) - moves.length;
-  if (free > 0) moves = [...moves, ...(await takeMoves(db, spec.key, free, nowSeconds()))];
-  const steps = await Promise.all(moves.map((move) => new Evacuation(recovery, spec, move, unit).advance()));
-  if (steps.includes("waiting")) return { done: false, wait: options.verifyInterval, cursor: null };
+  const { db, options, steps } = recovery;
+  const start = steps.meter.subrequests;
+  const lanes = concurrency(recovery);
+  const queue = await inFlight(db, spec.key);
+  let fresh: Move[] = [];
+  let reading: Promise<void> | undefined;
+  const handed = new Set<string>();
+  let waiting = false;
+  let exhausted = false;
+  const next = async (): Promise<Move | undefined> => {
+    for (;;) {
+      const move = queue.shift() ?? fresh.shift();
+      if (move) handed.add(move.instance_uuid);
+      if (move || exhausted || steps.meter.subrequests - start >= unitSubrequests(recovery)) return move;
+      // Read ahead a few, one lane at a time (the others wait for it): each
+      // is taken by its first write, guarded by `pending`.
+      reading ??= pendingMoves(db, spec.key, lanes * 4 + handed.size).then((moves) => {
+        // Those handed out in this unit may not be written yet: still pending.
+        fresh = moves.filter((m) => !handed.has(m.instance_uuid));
+        exhausted = fresh.length === 0;
+        reading = undefined;
+      });
+      await reading;
+    }
+  };
+  const lane = async (): Promise<void> => {
+    for (let move = await next(); move; move = await next()) {
+      if ((await new Evacuation(recovery, spec, move, unit).advance()) === "waiting") {
+        waiting = true;
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  if (waiting) return { done: false, wait: options.verifyInterval, cursor: null };
+  // Every lane ran dry: nothing pending, nothing in flight.
+  if (exhausted && queue.length === 0 && fresh.length === 0) return { done: true, wait: 0, cursor: null };
   return { done: (await remaining(db, spec.key)) === 0, wait: 0, cursor: null };
 }
 
@@ -93,7 +132,7 @@ class Evacuation {
       if (!(error instanceof NovaError)) throw error;
       // Steps 1-2 (read, lock) are outside master's error handling: the
       // instance is not counted, and its move is left alone.
-      const early = this.#move.stage === "taken" || (this.#move.stage === "locking" && !this.#locked);
+      const early = this.#move.stage === "pending" || (this.#move.stage === "locking" && !this.#locked);
       if (early) return this.#notStarted(error);
       return this.#finish("failed", error.masakariText);
     }
@@ -101,7 +140,7 @@ class Evacuation {
 
   async #advance(): Promise<Step> {
     switch (this.#move.stage) {
-      case "taken":
+      case "pending":
         return this.#prepare();
       case "locking":
         return this.#relock();
@@ -148,7 +187,7 @@ class Evacuation {
       progress: floatRepr(0.5),
       message: `Evacuation of instance started: '${this.id}'`,
     };
-    return progressStatements(recovery.db, key, `${spec.scope} ${this.id}`, [entry], []);
+    return [startedStatement(recovery.db, key, `${spec.scope} ${this.id}`, entry)];
   }
 
   /** Steps 1-2: read the server twice, lock it unless its owner did (the lock recorded first). */
@@ -159,14 +198,14 @@ class Evacuation {
     const before: MoveState = { vm: vmState(server), task: taskState(server), power: powerState(server) };
     if (!current.locked) {
       const lock = recordLockStatement(db, notificationUuid, this.id, run, nowSeconds());
-      if (!(await this.#go("locking", { ...before, locked: true }, [...this.#started(), lock]))) return "waiting";
+      if (!(await this.#go("locking", { ...before, locked: true }, [...this.#started(), lock]))) return "gone";
       await nova.action(this.id, { lock: null });
       this.#locked = true;
       return this.#evacuate();
     }
     // A server the notification's recovery locked before (a run that died) is its own to unlock.
     const locked = await holdsLock(db, notificationUuid, this.id);
-    if (!(await this.#go("prepared", { ...before, locked }, this.#started()))) return "waiting";
+    if (!(await this.#go("prepared", { ...before, locked }, this.#started()))) return "gone";
     return this.#evacuate();
   }
 
@@ -197,8 +236,11 @@ class Evacuation {
       await nova.action(this.id, { "os-resetState": { state: "error" } });
       await nova.server(this.id);
     }
-    const evacuations = await this.#evacuations();
-    const state: MoveState = { ...this.state, old: reset ? "error" : vm, stop, evacuations };
+    const old = reset ? "error" : vm;
+    // Only a server in error before the evacuation looks after a fast
+    // failed one (NoValidHost) as it did before it: Nova's action log tells.
+    const evacuations = old === "error" ? await this.#evacuations() : undefined;
+    const state: MoveState = { ...this.state, old, stop, evacuations };
     const ongoing = this.#vmove({ status: "ongoing", start_time: nowSeconds() });
     if (!(await this.#go("evacuating", state, ongoing))) return "waiting";
     await this.#sendEvacuate();
@@ -216,13 +258,23 @@ class Evacuation {
   }
 
   /**
-   * The evacuation was recorded, and perhaps sent: sent again only when
-   * Nova's instance actions show no evacuation accepted since. (A server on
-   * the same host with no task could also be one whose evacuation failed
-   * fast, so its state cannot tell.)
+   * The evacuation was recorded, and perhaps sent: sent again only when Nova
+   * shows nothing of it. An accepted evacuation sets the server rebuilding
+   * at once, then moves it, or sets it to error when no host takes it. A
+   * server in error before cannot tell the last case from nothing sent:
+   * for it, the count of evacuations in its action log does.
    */
   async #resend(): Promise<Step> {
-    if ((await this.#evacuations()) <= (this.state.evacuations ?? 0)) await this.#sendEvacuate();
+    const { nova } = this.recovery;
+    let sent: boolean;
+    if (this.state.evacuations !== undefined) {
+      sent = (await this.#evacuations()) > this.state.evacuations;
+    } else {
+      const server = await nova.server(this.id);
+      sent =
+        taskState(server) !== null || hypervisor(server) !== this.spec.hostName || vmState(server) !== this.state.old;
+    }
+    if (!sent) await this.#sendEvacuate();
     return this.#confirm(true);
   }
 
@@ -309,32 +361,34 @@ class Evacuation {
         end_time: nowSeconds(),
       };
     }
-    if (!(await this.#go("done", { ...this.state, failure }, this.#vmove(change), result))) return "waiting";
-    await this.#unlock();
-    return "done";
+    return this.#close({ ...this.state, failure }, this.#vmove(change), result);
+  }
+
+  /**
+   * Unlocks the server when Masakari locked it, then records the end in one
+   * batch, the lock released with it. Run again after the unlock, this
+   * unlocks again, which Nova takes as it is; an unlock Nova refused leaves
+   * the lock held, for the run's end or the periodic work.
+   */
+  async #close(state: MoveState, extra: D1PreparedStatement[], result: Move["result"]): Promise<Step> {
+    const { nova, db, notificationUuid } = this.recovery;
+    let released: D1PreparedStatement[] = [];
+    if (state.locked) {
+      try {
+        await nova.action(this.id, { unlock: null });
+        released = [releaseLockStatement(db, notificationUuid, this.id, nowSeconds())];
+      } catch (error) {
+        if (!(error instanceof NovaError)) throw error;
+      }
+    }
+    return (await this.#go("done", state, [...extra, ...released], result)) ? "done" : "gone";
   }
 
   /** An instance that could not be read or locked: not counted (master), its move ignored with why. */
   async #notStarted(error: NovaError): Promise<Step> {
     this.recovery.log.warn(`instance ${this.id} could not be prepared for evacuation:`, error.message);
     const ignored = this.#vmove({ status: "ignored", message: error.masakariText });
-    const extra = this.#move.stage === "taken" ? [...this.#started(), ...ignored] : ignored;
-    if (!(await this.#go("done", { ...this.state, failure: error.masakariText }, extra, "not-started"))) {
-      return "waiting";
-    }
-    await this.#unlock();
-    return "done";
-  }
-
-  async #unlock(): Promise<void> {
-    const { nova, db, notificationUuid } = this.recovery;
-    if (!this.state.locked) return;
-    try {
-      await nova.action(this.id, { unlock: null });
-      await releaseLock(db, notificationUuid, this.id, nowSeconds());
-    } catch (error) {
-      // Left held: the run's end, or the periodic work, unlocks it.
-      if (!(error instanceof NovaError)) throw error;
-    }
+    const extra = this.#move.stage === "pending" ? [...this.#started(), ...ignored] : ignored;
+    return this.#close({ ...this.state, failure: error.masakariText }, extra, "not-started");
   }
 }

@@ -47,11 +47,22 @@ const CLOSING = { subrequests: 12, steps: 4 };
 /** The most subrequests one evacuation costs within a unit (Nova calls and D1 statements). */
 const PER_EVACUATION = 18;
 
+/**
+ * Subrequests a unit of evacuations spends before its lanes stop taking new
+ * instances: a step's work stays small (Workflows' CPU time per step), and
+ * instances Nova evacuates at once do not each cost a step. An eighth of
+ * an instance's budget, at most 120.
+ */
+export function unitSubrequests(recovery: Recovery): number {
+  return Math.max(PER_EVACUATION, Math.min(120, Math.floor(recovery.limits.subrequests / 8)));
+}
+
 /** What an instance may still spend, out of `limits`. */
 export class Budget {
   constructor(
     readonly meter: Meter,
     readonly limits: EngineLimits,
+    readonly alwaysOne = false,
   ) {}
 
   allows(next: { subrequests: number; steps: number }): boolean {
@@ -67,12 +78,13 @@ export class Budget {
  * as one instance's subrequest budget holds a unit of them.
  */
 export function concurrency(recovery: Recovery): number {
-  const fit = Math.floor((recovery.limits.subrequests / 2 - CLOSING.subrequests) / PER_EVACUATION);
+  const fit = Math.floor((recovery.limits.subrequests / 4 - CLOSING.subrequests) / PER_EVACUATION);
   return Math.max(1, Math.min(recovery.options.hostFailure.recoveryThreads, fit));
 }
 
 function unitCost(recovery: Recovery, kind: PhaseKind) {
-  return { subrequests: kind === "list" ? 6 : concurrency(recovery) * PER_EVACUATION + 6, steps: 2 };
+  if (kind === "list") return { subrequests: 6, steps: 2 };
+  return { subrequests: unitSubrequests(recovery) + concurrency(recovery) * PER_EVACUATION + 6, steps: 2 };
 }
 
 function runUnit(recovery: Recovery, spec: PhaseSpec, unit: number, cursor: unknown): Promise<UnitResult> {
@@ -88,7 +100,8 @@ async function runUnits(
 ): Promise<UnitCursor & { done: boolean }> {
   let { unit, cursor } = start;
   const cost = unitCost(recovery, spec.kind);
-  while (budget.allows(cost)) {
+  // A link does at least one unit, whatever its budget says: the chain moves on.
+  for (let first = budget.alwaysOne; first || budget.allows(cost); first = false) {
     const at: number = unit;
     const result = await recovery.steps.do(`${spec.scope} ${at}`, () => runUnit(recovery, spec, at, cursor));
     unit += 1;
@@ -152,7 +165,7 @@ export async function runLink(recovery: Recovery, params: EvacuationParams): Pro
     { journal: false },
   );
   if (!spec) return "over";
-  const end = await runUnits(recovery, spec, params.start, new Budget(steps.meter, recovery.limits));
+  const end = await runUnits(recovery, spec, params.start, new Budget(steps.meter, recovery.limits, true));
   if (end.done) {
     await steps.do(`${scope} done`, async () => {
       await finishPhase(db, uuid, run, scope, end.cursor, nowSeconds());

@@ -31,6 +31,20 @@ export async function holdsLock(db: Database, notificationUuid: string, instance
   return row !== null;
 }
 
+/** The statement recording that `instanceUuid` was unlocked. */
+export function releaseLockStatement(
+  db: Database,
+  notificationUuid: string,
+  instanceUuid: string,
+  at: string,
+): D1PreparedStatement {
+  return db.$client
+    .prepare(
+      "UPDATE recovery_server_locks SET released_at = ? WHERE notification_uuid = ? AND instance_uuid = ? AND released_at IS NULL",
+    )
+    .bind(at, notificationUuid, instanceUuid);
+}
+
 /** Records that `instanceUuid` was unlocked. */
 export async function releaseLock(db: Database, notificationUuid: string, instanceUuid: string, at: string) {
   await db.$client

@@ -189,15 +189,13 @@ export interface MoveState {
 
 const decode = (row: RecoveryMoveRow): Move => ({ ...row, state: row.state ? JSON.parse(row.state) : {} });
 
-const TAKE = `UPDATE recovery_moves SET stage = 'taken', updated_at = ?6
-  WHERE rowid IN (SELECT rowid FROM recovery_moves WHERE ${KEY} AND stage = 'pending' ORDER BY position LIMIT ?5)
-  RETURNING *`;
+const PENDING = `SELECT * FROM recovery_moves WHERE ${KEY} AND stage = 'pending' ORDER BY position LIMIT ?5`;
 
 const IN_FLIGHT = `SELECT * FROM recovery_moves
-  WHERE ${KEY} AND stage IN ('taken', 'locking', 'prepared', 'evacuating', 'confirming', 'stopping', 'stop-confirming')
+  WHERE ${KEY} AND stage IN ('locking', 'prepared', 'evacuating', 'confirming', 'stopping', 'stop-confirming')
   ORDER BY position`;
 
-/** The attempt's servers between taken and done, in evacuation order. */
+/** The attempt's servers between their first write and done, in evacuation order. */
 export async function inFlight(db: Database, key: AttemptKey): Promise<Move[]> {
   const { results } = await db.$client
     .prepare(IN_FLIGHT)
@@ -206,14 +204,17 @@ export async function inFlight(db: Database, key: AttemptKey): Promise<Move[]> {
   return results.map(decode);
 }
 
-/** Takes the next `count` pending servers, in evacuation order. */
-export async function takeMoves(db: Database, key: AttemptKey, count: number, at: string): Promise<Move[]> {
+/**
+ * The next `count` pending servers, in evacuation order. Read, not taken:
+ * the first stage written for one (guarded by `pending`) takes it.
+ */
+export async function pendingMoves(db: Database, key: AttemptKey, count: number): Promise<Move[]> {
   if (count <= 0) return [];
   const { results } = await db.$client
-    .prepare(TAKE)
-    .bind(...bindKey(key), count, at)
+    .prepare(PENDING)
+    .bind(...bindKey(key), count)
     .all<RecoveryMoveRow>();
-  return results.map(decode).sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  return results.map(decode);
 }
 
 /** Whether the attempt has servers not yet done. */

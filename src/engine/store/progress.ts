@@ -75,6 +75,28 @@ export function progressStatements(
   return statements;
 }
 
+/** The statement writing one message alone under `step` (a step that writes nothing else). */
+export function startedStatement(db: Database, key: FlowKey, step: string, entry: ProgressEntry): D1PreparedStatement {
+  return db.$client
+    .prepare(
+      `INSERT INTO recovery_progress (notification_uuid, run, flow, task, step, idx, timestamp, progress, message)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (notification_uuid, run, flow, task, step, idx) DO UPDATE SET
+         timestamp = excluded.timestamp, progress = excluded.progress, message = excluded.message`,
+    )
+    .bind(
+      key.notificationUuid,
+      key.run,
+      key.flow,
+      entry.task,
+      step,
+      entry.idx,
+      entry.timestamp,
+      entry.progress,
+      entry.message,
+    );
+}
+
 /** Writes what one step recorded, in one batch. */
 export async function recordProgress(
   db: Database,
