@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { buildBundle, sourceLocator } from "./lib/bundle.mjs";
 import { workingTree } from "./lib/checkout.mjs";
 import { undoing, using } from "./lib/cleanup.mjs";
-import { ENGINE_CASES, measureEngine, QUICK_ENGINE_CASES } from "./lib/engine.mjs";
+import { ENGINE_CASES, measureEngine, QUICK_ENGINE_CASES, SCALE_ENGINE_CASES } from "./lib/engine.mjs";
 import { requireWrk, runWrk } from "./lib/load.mjs";
 import { BASE_SEGMENTS, baseData, FIRST_FREE_HOST, log, measure } from "./lib/measure.mjs";
 import { profile } from "./lib/profile.mjs";
@@ -62,7 +62,7 @@ const SCALE_WORKLOADS = [
   "create-segment",
 ];
 
-const ENGINE = opts.quick ? QUICK_ENGINE_CASES : ENGINE_CASES;
+const ENGINE = opts.quick ? QUICK_ENGINE_CASES : [...ENGINE_CASES, ...SCALE_ENGINE_CASES];
 
 const now = new Date().toISOString().slice(0, 19);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "masakari-bench-"));

@@ -41,9 +41,10 @@ function recovery(
     waitPeriodAfterEvacuation?: number;
   } = {},
   timeoutMs = 10_000,
+  base: Config = CONFIG,
 ): Recovery {
   const config: Config = {
-    ...CONFIG,
+    ...base,
     novaTimeoutMs: timeoutMs,
     recovery: {
       ...DEFAULTS,
@@ -264,6 +265,22 @@ describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
     const gets = (await novaCalls({ server: cluster.servers.vm ?? "" })).filter((c) => c.method === "GET").length;
     expect(gets).toBe(2 + 6);
     expect(await posts(cluster.servers.vm)).toEqual([{ lock: null }, { evacuate: {} }, { unlock: null }]);
+  });
+});
+
+describe("Keystone refusing the Worker's identity", () => {
+  it("is upstream's MasakariException, which *_priority falls back on: both flows fail, Nova never called", async () => {
+    const cluster = await traceCluster("auto_priority");
+    const keystone = CONFIG.keystone;
+    if (keystone?.credentials.kind !== "password") throw new Error("the tests log in as a service user");
+    const refused = { ...CONFIG, keystone: { ...keystone, credentials: { ...keystone.credentials, password: "wrong" } } };
+    const r = recovery({}, 10_000, refused);
+    expect(await runHost(r, cluster, "auto_priority", [cluster.reserved])).toBe("MasakariException");
+    expect((await messages(r)).map(([name, state]) => [name, state])).toEqual([
+      ["DisableComputeServiceTask", "REVERTED"],
+      ["DisableComputeServiceTask", "REVERTED"],
+    ]);
+    expect(await novaCalls({ host: cluster.failed })).toEqual([]);
   });
 });
 

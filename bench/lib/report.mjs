@@ -187,15 +187,16 @@ export function engineMarkdown(result) {
       `. Load average (1 min) before the host failures ${engine.loadAverage.before.toFixed(2)}, ` +
       `after them ${engine.loadAverage.after.toFixed(2)}.`,
     "",
-    "| instances | threads | POST → finished, s | ms per instance | workerd CPU ms per instance | Nova calls | per instance | Workflow steps | floor: s, CPU ms per instance | result | load average |",
-    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|",
+    "| instances | threads | polls | POST → finished, s | ms per instance | workerd CPU ms per instance | Nova calls | per instance | Workflow instances | most steps, subrequests of one | floor: s, CPU ms per instance | result | load average |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|",
   ];
   const cpu = (seconds, instances) => (seconds === null ? "–" : ms((seconds * 1000) / instances));
   for (const c of engine.cases) {
     lines.push(
-      `| ${n0(c.instances)} | ${c.threads} | ${s(c.seconds)} | ${ms(c.msPerInstance)} | ` +
+      `| ${n0(c.instances)} | ${c.threads} | ${c.evacuatePolls ?? 0} | ${s(c.seconds)} | ${ms(c.msPerInstance)} | ` +
         `${c.workerdCpuMsPerInstance === null ? "–" : ms(c.workerdCpuMsPerInstance)} | ${n0(c.novaCalls)} | ` +
-        `${c.novaCallsPerInstance.toFixed(2)} | ${c.workflow.steps === null ? "–" : n0(c.workflow.steps)} | ` +
+        `${c.novaCallsPerInstance.toFixed(2)} | ${c.perInstance ? n0(c.perInstance.instances) : "–"} | ` +
+        `${c.perInstance ? `${n0(c.perInstance.steps)}, ${n0(c.perInstance.subrequests)}` : "–"} | ` +
         `${c.floor ? `${s(c.floor.seconds)}, ${cpu(c.floor.workerdCpuSeconds, c.instances)}` : "–"} | ` +
         `${c.ok ? `${c.status}, ${n0(c.movedInstances)} moved` : `**${c.problems.join("; ")}**`} | ` +
         `${c.loadAverage.before.toFixed(2)} → ${c.loadAverage.after.toFixed(2)} |`,
