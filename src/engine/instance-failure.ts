@@ -27,79 +27,18 @@ export const isRecoveredEvent = (event: unknown, virDomainEvent: unknown) =>
 
 export async function recoverInstance(recovery: Recovery, instanceUuid: string): Promise<void> {
   const { nova, options } = recovery;
-  const settings = options.instanceFailure;
   const id = instanceUuid;
-  const stopped = async () => (vmState(await nova.server(id)) === "stopped" ? true : undefined);
   const flow = new Flow(recovery, 1);
-  const stopIntent = flow.stepName(STOP, "stop");
-  const startIntent = flow.stepName(START, "start");
   try {
-    await flow.task(STOP, "stop", async (progress) => {
-      const server = await nova.server(id);
-      if (!settings.processAllInstances && !haEnabled(server, settings.haEnabledInstanceMetadataKey)) {
-        progress.update(`Skipping recovery for instance: ${id} as it is not Ha_Enabled`, 1.0);
-        throw new RecoveryError("SkipInstanceRecoveryException", "Skipping instance recovery");
-      }
-      const vm = vmState(server);
-      if (vm === "paused" || vm === "rescued") {
-        progress.update(`Recovery of instance '${id}' is ignored as it is in '${vm}' state.`, 1.0);
-        throw new RecoveryError("IgnoreInstanceRecoveryException", "Ignoring instance recovery");
-      }
-      const again = await intended(recovery, stopIntent);
-      if (vm === "stopped" && !again) return;
-      if (vm === "resized") await nova.action(id, { "os-resetState": { state: "active" } });
-      progress.update(`Stopping instance: ${id}`, 0.0);
-      try {
-        await once(
-          recovery,
-          stopIntent,
-          async () => vm === "stopped" || taskState(server) === "powering-off",
-          () => nova.action(id, { "os-stop": null }),
-        );
-      } catch (error) {
-        if (!(error instanceof NovaError) || error.status !== 409) throw error;
-        progress.update(`Conflict when stopping instance: ${id}`, 0.0);
-        if (vmState(await nova.server(id)) !== "stopped") throw error;
-      }
-    });
+    await stopInstance(flow, id);
     await confirmTask(
       flow,
       STOP,
-      {
-        done: `Stopped instance: '${id}'`,
-        failed: `Failed to stop instance ${id}`,
-        failure: "InstanceRecoveryFailureException",
-      },
+      { done: `Stopped instance: '${id}'`, failed: `Failed to stop instance ${id}`, failure: FAILURE },
       { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOff },
-      stopped,
+      async () => (vmState(await nova.server(id)) === "stopped" ? true : undefined),
     );
-
-    await flow.task(
-      START,
-      "start",
-      async (progress) => {
-        progress.update(`Starting instance: '${id}'`, 0.0);
-        const server = await nova.server(id);
-        const vm = vmState(server);
-        // Run again after its os-start, this step finds the server starting
-        // or started by it: that is the start it asked for.
-        const started = vm === "active" || taskState(server) === "powering-on";
-        if (vm !== "stopped" && !(started && (await intended(recovery, startIntent)))) {
-          const message = `Invalid state for Instance ${id}. Expected state: 'STOPPED', Actual state: '${vm}'`;
-          progress.update(message, 1.0);
-          throw new RecoveryError("InstanceRecoveryFailureException", message);
-        }
-        await once(
-          recovery,
-          startIntent,
-          async () => started,
-          () => nova.action(id, { "os-start": null }),
-        );
-        progress.update(`Instance started: '${id}'`, 1.0);
-      },
-      { last: true },
-    );
-
+    await startInstance(flow, id);
     await confirmTask(
       flow,
       CONFIRM,
@@ -107,7 +46,7 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
         start: `Confirming instance '${id}' vm_state is ACTIVE`,
         done: `Confirmed instance '${id}' vm_state is ACTIVE`,
         failed: `Failed to start instance ${id}`,
-        failure: "InstanceRecoveryFailureException",
+        failure: FAILURE,
       },
       { interval: options.verifyInterval, timeout: options.waitPeriodAfterPowerOn },
       async () => (vmState(await nova.server(id)) === "active" ? true : undefined),
@@ -118,4 +57,74 @@ export async function recoverInstance(recovery: Recovery, instanceUuid: string):
     if (error instanceof RecoveryError) await flow.revert(flow.executed);
     throw error;
   }
+}
+
+const FAILURE = "InstanceRecoveryFailureException";
+
+/** StopInstanceTask: skipped unless HA-enabled, ignored when paused or rescued, else stopped (once). */
+async function stopInstance(flow: Flow, id: string): Promise<void> {
+  const { recovery } = flow;
+  const { nova } = recovery;
+  const settings = recovery.options.instanceFailure;
+  const intent = flow.stepName(STOP, "stop");
+  await flow.task(STOP, "stop", async (progress) => {
+    const server = await nova.server(id);
+    if (!settings.processAllInstances && !haEnabled(server, settings.haEnabledInstanceMetadataKey)) {
+      progress.update(`Skipping recovery for instance: ${id} as it is not Ha_Enabled`, 1.0);
+      throw new RecoveryError("SkipInstanceRecoveryException", "Skipping instance recovery");
+    }
+    const vm = vmState(server);
+    if (vm === "paused" || vm === "rescued") {
+      progress.update(`Recovery of instance '${id}' is ignored as it is in '${vm}' state.`, 1.0);
+      throw new RecoveryError("IgnoreInstanceRecoveryException", "Ignoring instance recovery");
+    }
+    const again = await intended(recovery, intent);
+    if (vm === "stopped" && !again) return;
+    if (vm === "resized") await nova.action(id, { "os-resetState": { state: "active" } });
+    progress.update(`Stopping instance: ${id}`, 0.0);
+    try {
+      await once(
+        recovery,
+        intent,
+        async () => vm === "stopped" || taskState(server) === "powering-off",
+        () => nova.action(id, { "os-stop": null }),
+      );
+    } catch (error) {
+      if (!(error instanceof NovaError) || error.status !== 409) throw error;
+      progress.update(`Conflict when stopping instance: ${id}`, 0.0);
+      if (vmState(await nova.server(id)) !== "stopped") throw error;
+    }
+  });
+}
+
+/** StartInstanceTask: a stopped server started (once). */
+async function startInstance(flow: Flow, id: string): Promise<void> {
+  const { recovery } = flow;
+  const { nova } = recovery;
+  const intent = flow.stepName(START, "start");
+  await flow.task(
+    START,
+    "start",
+    async (progress) => {
+      progress.update(`Starting instance: '${id}'`, 0.0);
+      const server = await nova.server(id);
+      const vm = vmState(server);
+      // Run again after its os-start, this step finds the server starting
+      // or started by it: that is the start it asked for.
+      const started = vm === "active" || taskState(server) === "powering-on";
+      if (vm !== "stopped" && !(started && (await intended(recovery, intent)))) {
+        const message = `Invalid state for Instance ${id}. Expected state: 'STOPPED', Actual state: '${vm}'`;
+        progress.update(message, 1.0);
+        throw new RecoveryError(FAILURE, message);
+      }
+      await once(
+        recovery,
+        intent,
+        async () => started,
+        () => nova.action(id, { "os-start": null }),
+      );
+      progress.update(`Instance started: '${id}'`, 1.0);
+    },
+    { last: true },
+  );
 }
