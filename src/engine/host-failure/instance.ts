@@ -6,19 +6,10 @@ import type { Recovery } from "../context";
 import { outOfTime } from "../flow";
 import { hypervisor, powerState, taskState, vmState } from "../servers";
 import { holdsLock, recordLockStatement, releaseLockStatement } from "../store/locks";
-import {
-  advanceStatement,
-  inFlight,
-  type Move,
-  type MoveState,
-  pendingMoves,
-  remaining,
-  type VmoveChange,
-  vmoveStatement,
-} from "../store/moves";
+import { advanceStatement, type Move, type MoveState, type VmoveChange, vmoveStatement } from "../store/moves";
 import { startedStatement } from "../store/progress";
 import { EVACUATE } from "./flows";
-import { concurrency, type PhaseSpec, type UnitResult, unitSubrequests } from "./phase";
+import type { PhaseSpec } from "./phase";
 
 // Master's per-instance procedure (`_evacuate_and_confirm`; docs/engine.md,
 // "Evacuating an instance"): lock, reset a state Nova cannot evacuate,
@@ -36,56 +27,7 @@ import { concurrency, type PhaseSpec, type UnitResult, unitSubrequests } from ".
 const SHUTDOWN = 4;
 
 /** Where an instance stands after a unit: waiting for Nova, done, or moved on by another execution. */
-type Step = "waiting" | "done" | "gone";
-
-/**
- * One unit of the evacuation phase: host_failure_recovery_threads lanes,
- * each moving one instance on at a time, in evacuation order: the
- * instances in flight first, then new ones, until its instance must wait
- * for Nova (it is looked at again next unit) or the unit has spent its
- * share of subrequests. So at most that many instances are in flight, and
- * instances Nova moves at once share a step.
- */
-export async function evacuationUnit(recovery: Recovery, spec: PhaseSpec, unit: number): Promise<UnitResult> {
-  const { db, options, steps } = recovery;
-  const start = steps.meter.subrequests;
-  const lanes = concurrency(recovery);
-  const queue = await inFlight(db, spec.key);
-  let fresh: Move[] = [];
-  let reading: Promise<void> | undefined;
-  const handed = new Set<string>();
-  let waiting = false;
-  let exhausted = false;
-  const next = async (): Promise<Move | undefined> => {
-    for (;;) {
-      const move = queue.shift() ?? fresh.shift();
-      if (move) handed.add(move.instance_uuid);
-      if (move || exhausted || steps.meter.subrequests - start >= unitSubrequests(recovery)) return move;
-      // Read ahead a few, one lane at a time (the others wait for it): each
-      // is taken by its first write, guarded by `pending`.
-      reading ??= pendingMoves(db, spec.key, lanes * 4 + handed.size).then((moves) => {
-        // Those handed out in this unit may not be written yet: still pending.
-        fresh = moves.filter((m) => !handed.has(m.instance_uuid));
-        exhausted = fresh.length === 0;
-        reading = undefined;
-      });
-      await reading;
-    }
-  };
-  const lane = async (): Promise<void> => {
-    for (let move = await next(); move; move = await next()) {
-      if ((await new Evacuation(recovery, spec, move, unit).advance()) === "waiting") {
-        waiting = true;
-        return;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-  if (waiting) return { done: false, wait: options.verifyInterval, cursor: null };
-  // Every lane ran dry: nothing pending, nothing in flight.
-  if (exhausted && queue.length === 0 && fresh.length === 0) return { done: true, wait: 0, cursor: null };
-  return { done: (await remaining(db, spec.key)) === 0, wait: 0, cursor: null };
-}
+export type Step = "waiting" | "done" | "gone";
 
 /**
  * Whether an evacuation is over (`_wait_for_evacuation_confirmation`):
@@ -102,7 +44,7 @@ function confirmation(server: NovaServer, failedHost: string, old: string | null
 }
 
 /** One instance moved on through the procedure within one unit. */
-class Evacuation {
+export class Evacuation {
   #move: Move;
   /** The lock was sent in this unit: what fails after it counts as failed, not as never started. */
   #locked = false;

@@ -7,8 +7,8 @@ import type { Meter } from "../steps";
 import type { AttemptKey } from "../store/moves";
 import { delegatePhase, finishPhase, passPhase, phaseEnd, readPhase, recordPhaseUsage } from "../store/phases";
 import { latestRun } from "../store/runs";
-import { evacuationUnit } from "./instance";
 import { listingUnit } from "./listing";
+import { evacuationUnit } from "./unit";
 
 // Work of a host flow that grows with the failed host, done in units: a
 // page of the listing, or one round of the evacuations in flight. The run's
