@@ -3,7 +3,10 @@ import type { KeystoneSettings, ServiceCredentials } from "./openstack/keystone"
 import { Policy } from "./policy";
 
 /** The Worker's bindings and variables (wrangler.toml, secrets). */
-export interface Env extends Partial<Record<keyof typeof RECOVERY_OPTIONS | keyof typeof ENGINE_LIMITS, string>> {
+export interface Env
+  extends Partial<
+    Record<keyof typeof RECOVERY_OPTIONS | keyof typeof ENGINE_LIMITS | keyof typeof STEERING_OPTIONS, string>
+  > {
   DB: D1Database;
   AUTH_STRATEGY?: string;
   /** [DEFAULT] osapi_max_limit: the most rows a list returns. */
@@ -137,6 +140,34 @@ export interface EngineLimits {
   readonly steps: number;
 }
 
+/** `key=value`, for HOST_FAILURE_EXCLUDE_METADATA. */
+const metadataPair = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      const at = v.indexOf("=");
+      const key = v.slice(0, at).trim();
+      if (at <= 0 || key === "") {
+        ctx.addIssue({ code: "custom", message: `must be key=value, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return { key, value: v.slice(at + 1).trim() };
+    });
+
+/**
+ * Ours (D24): an evacuation order by instance metadata, and instances left
+ * to the service that manages them (e.g. Octavia's amphorae).
+ */
+const STEERING_OPTIONS = {
+  HOST_FAILURE_PRIORITY_METADATA_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+  HOST_FAILURE_EXCLUDE_METADATA: metadataPair(),
+};
+
 const ENGINE_LIMITS = {
   RECOVERY_SUBREQUESTS_PER_INSTANCE: integerSetting(800, 100),
   RECOVERY_STEPS_PER_INSTANCE: integerSetting(5000, 100),
@@ -160,6 +191,10 @@ export interface RecoveryOptions {
     readonly ignoreInstancesInErrorState: boolean;
     readonly addReservedHostToAggregate: boolean;
     readonly serviceDisableReason: string;
+    /** D24: the metadata key whose integer value orders evacuations, highest first. */
+    readonly priorityMetadataKey: string | undefined;
+    /** D24: instances whose metadata has this key and value are left alone. */
+    readonly excludeMetadata: { readonly key: string; readonly value: string } | undefined;
   };
   readonly instanceFailure: { readonly processAllInstances: boolean; readonly haEnabledInstanceMetadataKey: string };
   readonly processFailure: { readonly serviceDisableReason: string };
@@ -210,6 +245,7 @@ const settings = z.object({
   OS_REGION_NAME: z.string().optional(),
   ...RECOVERY_OPTIONS,
   ...ENGINE_LIMITS,
+  ...STEERING_OPTIONS,
   POLICY: z
     .string()
     .optional()
@@ -354,6 +390,8 @@ export function loadConfig(env: Partial<Env>): Config {
         ignoreInstancesInErrorState: s.HOST_FAILURE_IGNORE_INSTANCES_IN_ERROR_STATE,
         addReservedHostToAggregate: s.HOST_FAILURE_ADD_RESERVED_HOST_TO_AGGREGATE,
         serviceDisableReason: s.HOST_FAILURE_SERVICE_DISABLE_REASON,
+        priorityMetadataKey: s.HOST_FAILURE_PRIORITY_METADATA_KEY,
+        excludeMetadata: s.HOST_FAILURE_EXCLUDE_METADATA,
       },
       instanceFailure: {
         processAllInstances: s.INSTANCE_FAILURE_PROCESS_ALL_INSTANCES,

@@ -186,6 +186,69 @@ describe("[host_failure] options", () => {
   });
 });
 
+describe("D24: priorities and exclusions", () => {
+  /** The servers of `cluster` in the order Nova was first asked to evacuate them. */
+  async function evacuationOrder(cluster: Cluster): Promise<string[]> {
+    const names = Object.fromEntries(Object.entries(cluster.servers).map(([name, id]) => [id, name]));
+    const calls = (await Promise.all(Object.values(cluster.servers).map((id) => novaCalls({ server: id })))).flat();
+    return calls
+      .filter((c) => JSON.stringify(c.body ?? null).includes('"evacuate"'))
+      .sort((a, b) => a.seq - b.seq)
+      .map((c) => names[c.path.split("/").at(-2) ?? ""] ?? "?");
+  }
+
+  it("HOST_FAILURE_PRIORITY_METADATA_KEY: integer values first, highest first; ties and the rest in upstream's order", async () => {
+    const servers: ClusterServer[] = [
+      { name: "plain-1" },
+      { name: "low", metadata: { priority: "5" } },
+      { name: "ha", metadata: { HA_Enabled: "True" } },
+      { name: "high", metadata: { priority: "10" } },
+      { name: "not-a-number", metadata: { priority: "urgent" } },
+      { name: "also-low", metadata: { priority: "5" } },
+    ];
+    const cluster = await traceCluster("auto", servers);
+    const r = recovery({ hostFailure: { recoveryThreads: 1, priorityMetadataKey: "priority" } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    // Upstream's order is the reverse of Prepare's (HA first, each group as
+    // Nova lists it, newest first): plain-1, low, high, not-a-number,
+    // also-low, ha. Priorities come first, the fives in that order.
+    expect(await evacuationOrder(cluster)).toEqual(["high", "low", "also-low", "plain-1", "not-a-number", "ha"]);
+  });
+
+  it("HOST_FAILURE_EXCLUDE_METADATA: matching instances are left alone and named as skipped", async () => {
+    const servers: ClusterServer[] = [
+      { name: "amphora", metadata: { "managed-by": "octavia" } },
+      { name: "other-manager", metadata: { "managed-by": "heat" } },
+      { name: "vm" },
+    ];
+    const cluster = await traceCluster("auto", servers);
+    const r = recovery({ hostFailure: { excludeMetadata: { key: "managed-by", value: "octavia" } } });
+    expect(await runHost(r, cluster)).toBe("finished");
+    const [, prepare] = await messages(r);
+    expect(prepare?.[2]).toEqual([
+      "Preparing instances for evacuation",
+      `Total instances running on failed host '${cluster.failed}' is 3`,
+      `Skipping recovery of instance '${cluster.servers.amphora}' as its metadata has managed-by=octavia.`,
+      "Total HA Enabled instances count: '0'",
+      "Total Non-HA Enabled instances count: '2'",
+      "All instances (HA Enabled/Non-HA Enabled) should be considered for evacuation. Total count is: '2'",
+      `Instances to be evacuated are: '${cluster.servers.vm},${cluster.servers["other-manager"]}'`,
+    ]);
+    expect(await server(cluster.servers.amphora)).toEqual({
+      host: cluster.failed,
+      vm_state: "active",
+      task_state: null,
+      locked: false,
+    });
+    expect(await posts(cluster.servers.amphora)).toEqual([]);
+    const moved = await sql<Json>(
+      "SELECT instance_name FROM vmoves WHERE notification_uuid = ? ORDER BY instance_name",
+      r.notificationUuid,
+    );
+    expect(moved).toEqual([{ instance_name: "other-manager" }, { instance_name: "vm" }]);
+  });
+});
+
 describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
   it.each([
     ["active", null, [{ lock: null }, { evacuate: {} }, { unlock: null }], "active"],
@@ -273,7 +336,10 @@ describe("Keystone refusing the Worker's identity", () => {
     const cluster = await traceCluster("auto_priority");
     const keystone = CONFIG.keystone;
     if (keystone?.credentials.kind !== "password") throw new Error("the tests log in as a service user");
-    const refused = { ...CONFIG, keystone: { ...keystone, credentials: { ...keystone.credentials, password: "wrong" } } };
+    const refused = {
+      ...CONFIG,
+      keystone: { ...keystone, credentials: { ...keystone.credentials, password: "wrong" } },
+    };
     const r = recovery({}, 10_000, refused);
     expect(await runHost(r, cluster, "auto_priority", [cluster.reserved])).toBe("MasakariException");
     expect((await messages(r)).map(([name, state]) => [name, state])).toEqual([

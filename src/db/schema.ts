@@ -385,6 +385,10 @@ export const recoveryMoves = sqliteTable(
     seq: integer("seq").notNull(),
     ha: integer("ha").notNull(),
     vm_state: text("vm_state"),
+    /** D24: the integer of HOST_FAILURE_PRIORITY_METADATA_KEY, when the server has one. */
+    priority: integer("priority"),
+    /** D24: the server's metadata matches HOST_FAILURE_EXCLUDE_METADATA: left alone. */
+    excluded: integer("excluded").notNull().default(0),
     selected: integer("selected").notNull().default(0),
     /** Evacuation order, from 1, once selected. */
     position: integer("position"),

@@ -15,3 +15,13 @@ export const haEnabled = (s: NovaServer, key: string) => {
   const value = s.metadata?.[key];
   return typeof value === "string" && ["1", "t", "true", "on", "y", "yes"].includes(value.trim().toLowerCase());
 };
+
+/** D24: the integer a server's metadata gives under `key`, or null (missing, or not an integer). */
+export const priorityOf = (s: NovaServer, key: string | undefined): number | null => {
+  const value = key === undefined ? undefined : s.metadata?.[key];
+  return typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value) ? Number.parseInt(value, 10) : null;
+};
+
+/** D24: whether a server's metadata has `key` set to `value`. */
+export const excludedBy = (s: NovaServer, pair: { key: string; value: string } | undefined): boolean =>
+  pair !== undefined && s.metadata?.[pair.key] === pair.value;

@@ -1,7 +1,7 @@
 import { nowSeconds } from "../../datetime";
 import { NovaError } from "../../openstack/nova";
 import type { Recovery } from "../context";
-import { haEnabled, vmState } from "../servers";
+import { excludedBy, haEnabled, priorityOf, vmState } from "../servers";
 import { recordListing } from "../store/moves";
 import type { PhaseSpec, UnitResult } from "./phase";
 
@@ -23,8 +23,15 @@ export async function listingUnit(recovery: Recovery, spec: PhaseSpec, cursor: u
   const at = (cursor ?? { page: null, seq: 0 }) as ListingCursor;
   try {
     const page = await recovery.nova.serversOnHost(spec.hostName, at.page);
-    const key = recovery.options.hostFailure.haEnabledInstanceMetadataKey;
-    const listed = page.servers.map((s) => ({ id: s.id, name: s.name, ha: haEnabled(s, key), vm: vmState(s) }));
+    const options = recovery.options.hostFailure;
+    const listed = page.servers.map((s) => ({
+      id: s.id,
+      name: s.name,
+      ha: haEnabled(s, options.haEnabledInstanceMetadataKey),
+      vm: vmState(s),
+      priority: priorityOf(s, options.priorityMetadataKey),
+      excluded: excludedBy(s, options.excludeMetadata),
+    }));
     await recordListing(recovery.db, spec.key, at.seq, listed, nowSeconds());
     const next: ListingCursor = { page: page.next, seq: at.seq + listed.length };
     return { done: page.next === null, wait: 0, cursor: next };

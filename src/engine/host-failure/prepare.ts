@@ -35,6 +35,14 @@ export async function prepareInstances(
       if (listing.failure !== undefined) throw new RecoveryError("MasakariException", listing.failure);
       const selection = await readSelection(db, key, rules);
       progress.update(`Total instances running on failed host '${hostName}' is ${selection.total}`, 0.3);
+      // D24: ours, worded after upstream's error-state message.
+      const exclude = settings.excludeMetadata;
+      for (const id of selection.excluded) {
+        progress.update(
+          `Skipping recovery of instance '${id}' as its metadata has ${exclude?.key}=${exclude?.value}.`,
+          0.4,
+        );
+      }
       for (const id of selection.ignoredHa) {
         progress.update(`Ignoring recovery of HA_Enabled instance '${id}' as it is in 'error' state.`, 0.4);
       }

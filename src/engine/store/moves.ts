@@ -25,12 +25,14 @@ export interface Listed {
   readonly name: string;
   readonly ha: boolean;
   readonly vm: string | null;
+  readonly priority: number | null;
+  readonly excluded: boolean;
 }
 
 const LIST = `INSERT INTO recovery_moves
-    (notification_uuid, run, flow, attempt, instance_uuid, name, seq, ha, vm_state, stage, updated_at)
+    (notification_uuid, run, flow, attempt, instance_uuid, name, seq, ha, vm_state, priority, excluded, stage, updated_at)
   SELECT ?1, ?2, ?3, ?4, s.value ->> 'id', s.value ->> 'name', ?5 + s.key, s.value ->> 'ha', s.value ->> 'vm',
-    'listed', ?6
+    s.value ->> 'priority', s.value ->> 'excluded', 'listed', ?6
   FROM json_each(?7) s WHERE true
   ON CONFLICT DO NOTHING`;
 
@@ -43,7 +45,7 @@ export async function recordListing(
   at: string,
 ): Promise<void> {
   if (servers.length === 0) return;
-  const rows = servers.map((s) => ({ id: s.id, name: s.name, ha: s.ha ? 1 : 0, vm: s.vm }));
+  const rows = servers.map((s) => ({ ...s, ha: s.ha ? 1 : 0, excluded: s.excluded ? 1 : 0 }));
   await db.$client
     .prepare(LIST)
     .bind(...bindKey(key), seq, at, JSON.stringify(rows))
@@ -55,6 +57,8 @@ export interface Selection {
   readonly total: number;
   /** HA-enabled servers in error, left alone (ignore_instances_in_error_state), in listing order. */
   readonly ignoredHa: string[];
+  /** D24: servers left alone by HOST_FAILURE_EXCLUDE_METADATA, in listing order. */
+  readonly excluded: string[];
   readonly ha: number;
   readonly others: number;
   /** Ids of the selected servers, HA-enabled first, each group in Nova's order, joined by ",". */
@@ -67,12 +71,16 @@ export interface SelectionRules {
   readonly evacuateAll: boolean;
 }
 
+/** Servers the rules let be evacuated: not excluded (D24), and not in error when those are ignored. */
+const eligibleOf = (rules: SelectionRules) =>
+  `excluded = 0${rules.ignoreErrors ? " AND coalesce(vm_state, '') != 'error'" : ""}`;
+
 /** The listing's figures and what the rules select, without writing anything. */
 export async function readSelection(db: Database, key: AttemptKey, rules: SelectionRules): Promise<Selection> {
-  const eligible = rules.ignoreErrors ? "coalesce(vm_state, '') != 'error'" : "1";
+  const eligible = eligibleOf(rules);
   const chosen = `${eligible} AND (ha = 1 OR ${rules.evacuateAll ? 1 : 0})`;
   const client = db.$client;
-  const [counts, ignored, ids] = await client.batch<Record<string, unknown>>([
+  const [counts, ignored, ids, excluded] = await client.batch<Record<string, unknown>>([
     client
       .prepare(
         `SELECT count(*) AS total, coalesce(sum(ha = 1 AND ${eligible}), 0) AS ha,
@@ -88,6 +96,9 @@ export async function readSelection(db: Database, key: AttemptKey, rules: Select
         `SELECT group_concat(instance_uuid, ',' ORDER BY ha DESC, seq) AS ids FROM recovery_moves WHERE ${KEY} AND ${chosen}`,
       )
       .bind(...bindKey(key)),
+    client
+      .prepare(`SELECT instance_uuid FROM recovery_moves WHERE ${KEY} AND excluded = 1 ORDER BY seq`)
+      .bind(...bindKey(key)),
   ]);
   const c = (counts?.results[0] ?? { total: 0, ha: 0, others: 0, count: 0 }) as {
     total: number;
@@ -101,13 +112,17 @@ export async function readSelection(db: Database, key: AttemptKey, rules: Select
     others: c.others,
     count: c.count,
     ignoredHa: (ignored?.results ?? []).map((r) => String(r.instance_uuid)),
+    excluded: (excluded?.results ?? []).map((r) => String(r.instance_uuid)),
     ids: String((ids?.results[0] as { ids: string | null } | undefined)?.ids ?? ""),
   };
 }
 
 // Master evacuates its pending VM moves read back newest first (created_at
 // DESC, id DESC): the reverse of Prepare's order, HA-enabled ones last.
-const EVACUATION_ORDER = "ha ASC, seq DESC";
+const UPSTREAM_ORDER = "ha ASC, seq DESC";
+// D24: servers with a priority first, highest first; ties, and those
+// without, in master's order.
+const EVACUATION_ORDER = `priority IS NULL, priority DESC, ${UPSTREAM_ORDER}`;
 
 /**
  * Writes the selection: the selected servers `pending` in evacuation order,
@@ -122,8 +137,7 @@ export async function writeSelection(
   sourceHost: string,
   at: string,
 ): Promise<void> {
-  const eligible = rules.ignoreErrors ? "coalesce(vm_state, '') != 'error'" : "1";
-  const chosen = `${eligible} AND (ha = 1 OR ${rules.evacuateAll ? 1 : 0})`;
+  const chosen = `${eligibleOf(rules)} AND (ha = 1 OR ${rules.evacuateAll ? 1 : 0})`;
   const client = db.$client;
   await client.batch([
     client
@@ -134,7 +148,7 @@ export async function writeSelection(
          FROM (SELECT instance_uuid, row_number() OVER (ORDER BY ${EVACUATION_ORDER}) AS position,
                  lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
                    substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12)) AS uuid
-               FROM (SELECT instance_uuid, ha, seq, hex(randomblob(16)) AS h FROM recovery_moves
+               FROM (SELECT instance_uuid, ha, seq, priority, hex(randomblob(16)) AS h FROM recovery_moves
                      WHERE ${KEY} AND ${chosen})) r
          WHERE recovery_moves.notification_uuid = ?1 AND recovery_moves.run = ?2 AND recovery_moves.flow = ?3
            AND recovery_moves.attempt = ?4 AND recovery_moves.instance_uuid = r.instance_uuid
@@ -277,7 +291,7 @@ export async function attemptResults(db: Database, key: AttemptKey): Promise<Att
   const row = await db.$client
     .prepare(
       `SELECT group_concat(CASE WHEN result = 'succeeded' THEN instance_uuid END, ',' ORDER BY instance_uuid) AS succeeded,
-         group_concat(CASE WHEN result = 'failed' THEN instance_uuid END, ',' ORDER BY ${EVACUATION_ORDER}) AS failed
+         group_concat(CASE WHEN result = 'failed' THEN instance_uuid END, ',' ORDER BY ${UPSTREAM_ORDER}) AS failed
        FROM recovery_moves WHERE ${KEY} AND selected = 1`,
     )
     .bind(...bindKey(key))
