@@ -331,6 +331,55 @@ describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
   });
 });
 
+describe("Nova failing for a moment mid-evacuation (ours)", () => {
+  it("a 500 to an evacuation is ridden out: Nova shows nothing of it, so it is sent again, once", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "evacuate", status: 500, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([
+      { lock: null },
+      { evacuate: {} },
+      { evacuate: {} },
+      { unlock: null },
+    ]);
+    expect(await server(cluster.servers.vm)).toEqual({
+      host: cluster.healthy,
+      vm_state: "active",
+      task_state: null,
+      locked: false,
+    });
+  });
+
+  it("a 503 to the stop after an evacuation, and to the looks that follow: the server still ends stopped, in error as before", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm", vm_state: "error" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "os-stop", status: 503, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([
+      { lock: null },
+      { evacuate: {} },
+      { "os-stop": null },
+      { "os-stop": null },
+      { "os-resetState": { state: "error" } },
+      { unlock: null },
+    ]);
+    expect((await server(cluster.servers.vm)).vm_state).toBe("error");
+  });
+
+  it("a 409 is no passing failure: the move fails with Masakari's 'Conflict', as upstream", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm", vm_state: "error" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "os-stop", status: 409, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("HostRecoveryFailureException");
+    const [move] = await sql<Json>(
+      "SELECT status, message FROM vmoves WHERE notification_uuid = ?",
+      r.notificationUuid,
+    );
+    expect(move).toEqual({ status: "failed", message: "Conflict" });
+  });
+});
+
 describe("Keystone refusing the Worker's identity", () => {
   it("is upstream's MasakariException, which *_priority falls back on: both flows fail, Nova never called", async () => {
     const cluster = await traceCluster("auto_priority");

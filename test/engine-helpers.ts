@@ -15,6 +15,7 @@ export async function novaControl(method: string, path: string, body?: unknown) 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`stand-in ${method} ${path}: ${response.status} ${await response.text()}`);
+  if (response.status === 204) return null;
   // biome-ignore lint/suspicious/noExplicitAny: the stand-in's JSON
   return (await response.json()) as any;
 }

@@ -43,19 +43,27 @@ const runsOf = (uuid: string) =>
     uuid,
   );
 
-/** A host failure that ends in error: the only other host is disabled in Nova, so no evacuation finds a host. */
+/**
+ * A host failure that ends in error: Nova refuses every evacuation of the
+ * server with a 400 (not a passing failure), until `fault` is deleted.
+ */
 async function failedRecovery() {
-  const cluster = await traceCluster("auto", [{ name: "vm" }], { healthyDisabled: true });
+  const cluster = await traceCluster("auto", [{ name: "vm" }]);
+  const { id: fault } = await novaControl("POST", "faults", {
+    server: cluster.servers.vm,
+    action: "evacuate",
+    status: 400,
+  });
   const uuid = await recover(hostDown(cluster.failed));
   expect((await shown(uuid)).status).toBe("error");
-  return { cluster, uuid };
+  return { cluster, uuid, fault };
 }
 
 describe("_process_unfinished_notifications", () => {
   it("an error notification is run once more (periodic): finished when Nova can now do it", async () => {
-    const { cluster, uuid } = await failedRecovery();
-    await novaControl("POST", "hosts", { name: cluster.healthy, status: "enabled", zone: cluster.zone });
-    // The server went to error on the failed host; the re-run evacuates it from there.
+    const { uuid, fault } = await failedRecovery();
+    await novaControl("DELETE", `faults/${fault}`);
+    // The server is still on the failed host; the re-run evacuates it from there.
     await tick(DUE, 1);
     expect((await shown(uuid)).status).toBe("finished");
     expect(await runsOf(uuid)).toEqual([

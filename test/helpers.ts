@@ -427,7 +427,8 @@ export function holdRecoveries(): void {
   beforeAll(async () => {
     held = await introspectWorkflow(env.RECOVERY);
     await held.modifyAll(async (m) => {
-      await m.mockStepResult({ name: "start" }, { outcome: "skipped" });
+      // A step's result as the engine's steps record it (src/engine/steps.ts): the value, and its subrequests.
+      await m.mockStepResult({ name: "start" }, { v: { outcome: "skipped" }, u: 0 });
     });
   });
   afterAll(async () => {

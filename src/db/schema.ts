@@ -360,6 +360,7 @@ export const MOVE_STAGES = [
   "confirming",
   "stopping",
   "stop-confirming",
+  "resetting",
   "done",
 ] as const;
 export type MoveStage = (typeof MOVE_STAGES)[number];

@@ -76,8 +76,28 @@ export class Evacuation {
       // instance is not counted, and its move is left alone.
       const early = this.#move.stage === "pending" || (this.#move.stage === "locking" && !this.#locked);
       if (early) return this.#notStarted(error);
+      if (this.#passing(error)) return "waiting";
       return this.#finish("failed", error.masakariText);
     }
+  }
+
+  /**
+   * Whether a Nova failure once the evacuation was recorded is one to ride
+   * out (ours): no answer, or a 5xx, while the stage's own wait still runs.
+   * Upstream fails the instance at the first; a Nova restart of seconds
+   * would then leave it half moved, with nothing to come back to it. The
+   * stage is looked at again next unit, and every call it makes is one
+   * that may be made again, or is checked against Nova first.
+   */
+  #passing(error: NovaError): boolean {
+    if (error.status !== undefined && error.status < 500) return false;
+    const { options } = this.recovery;
+    const stopping = ["stopping", "stop-confirming", "resetting"].includes(this.#move.stage);
+    const unit = stopping ? this.state.stopUnit : this.state.unit;
+    const since = stopping ? this.state.stopSince : this.state.since;
+    if (unit === undefined || since === undefined) return false;
+    const timeout = stopping ? options.waitPeriodAfterPowerOff : options.waitPeriodAfterEvacuation;
+    return !outOfTime(this.unit - unit + 1, since, timeout, options.verifyInterval);
   }
 
   async #advance(): Promise<Step> {
@@ -96,6 +116,8 @@ export class Evacuation {
         return this.#restop();
       case "stop-confirming":
         return this.#confirmStopped(false);
+      case "resetting":
+        return this.#finish("succeeded");
       default:
         return "done";
     }
@@ -182,7 +204,8 @@ export class Evacuation {
     // Only a server in error before the evacuation looks after a fast
     // failed one (NoValidHost) as it did before it: Nova's action log tells.
     const evacuations = old === "error" ? await this.#evacuations() : undefined;
-    const state: MoveState = { ...this.state, old, stop, evacuations };
+    // The evacuation's wait runs from here: polls and passing failures alike.
+    const state: MoveState = { ...this.state, old, stop, evacuations, unit: this.unit, since: Date.now() };
     const ongoing = this.#vmove({ status: "ongoing", start_time: nowSeconds() });
     if (!(await this.#go("evacuating", state, ongoing))) return "waiting";
     await this.#sendEvacuate();
@@ -226,8 +249,8 @@ export class Evacuation {
     const outcome = confirmation(await nova.server(this.id), this.spec.hostName, this.state.old ?? null);
     if (outcome === "failed") return this.#finish("failed", `Failed to evacuate instance ${this.id}`);
     if (outcome === "done") return this.#afterEvacuation();
-    if (first) {
-      await this.#go("confirming", { ...this.state, unit: this.unit, since: Date.now() });
+    if (first && this.#move.stage !== "confirming") {
+      await this.#go("confirming", this.state);
       return "waiting";
     }
     const probes = this.unit - (this.state.unit ?? this.unit) + 1;
@@ -240,7 +263,8 @@ export class Evacuation {
   /** Step 7: what was not running is stopped again, then confirmed stopped. */
   async #afterEvacuation(): Promise<Step> {
     if (this.state.vm === "active" || !this.state.stop) return this.#finish("succeeded");
-    if (!(await this.#go("stopping", this.state))) return "waiting";
+    // The stop's wait runs from here.
+    if (!(await this.#go("stopping", { ...this.state, stopUnit: this.unit, stopSince: Date.now() }))) return "waiting";
     await this.#sendStop();
     return this.#confirmStopped(true);
   }
@@ -266,12 +290,14 @@ export class Evacuation {
   async #confirmStopped(first: boolean): Promise<Step> {
     const { nova, options } = this.recovery;
     if (vmState(await nova.server(this.id)) === "stopped") return this.#finish("succeeded");
-    if (first) {
-      await this.#go("stop-confirming", { ...this.state, unit: this.unit, since: Date.now() });
+    if (first && this.#move.stage !== "stop-confirming") {
+      await this.#go("stop-confirming", this.state);
       return "waiting";
     }
-    const probes = this.unit - (this.state.unit ?? this.unit) + 1;
-    if (outOfTime(probes, this.state.since ?? Date.now(), options.waitPeriodAfterPowerOff, options.verifyInterval)) {
+    const probes = this.unit - (this.state.stopUnit ?? this.unit) + 1;
+    if (
+      outOfTime(probes, this.state.stopSince ?? Date.now(), options.waitPeriodAfterPowerOff, options.verifyInterval)
+    ) {
       return this.#finish("failed", "Failed reason: timeout.");
     }
     return "waiting";
@@ -288,12 +314,16 @@ export class Evacuation {
     if (result === "succeeded") {
       try {
         if (this.state.vm === "error" && this.state.stop) {
+          // Recorded first: run again after the reset, this step must not
+          // wait for a stop the reset has hidden (the reset it sends again).
+          if (this.#move.stage !== "resetting" && !(await this.#go("resetting", this.state))) return "waiting";
           await nova.action(this.id, { "os-resetState": { state: "error" } });
         }
         const server = await nova.server(this.id);
         change = { status: "succeeded", dest_host: hypervisor(server), end_time: nowSeconds() };
       } catch (error) {
         if (!(error instanceof NovaError)) throw error;
+        if (this.#passing(error)) return "waiting";
         return this.#finish("failed", error.masakariText);
       }
     } else {

@@ -195,9 +195,12 @@ export interface MoveState {
   readonly stop?: boolean;
   /** Evacuations Nova had recorded for the server before ours was sent. */
   readonly evacuations?: number;
-  /** When polling started: the phase's unit and the time (ms). */
+  /** When the evacuation's wait started: the phase's unit and the time (ms). */
   readonly unit?: number;
   readonly since?: number;
+  /** When the stop's wait started, for a server stopped again after its evacuation. */
+  readonly stopUnit?: number;
+  readonly stopSince?: number;
   readonly failure?: string;
 }
 
@@ -206,7 +209,7 @@ const decode = (row: RecoveryMoveRow): Move => ({ ...row, state: row.state ? JSO
 const PENDING = `SELECT * FROM recovery_moves WHERE ${KEY} AND stage = 'pending' ORDER BY position LIMIT ?5`;
 
 const IN_FLIGHT = `SELECT * FROM recovery_moves
-  WHERE ${KEY} AND stage IN ('locking', 'prepared', 'evacuating', 'confirming', 'stopping', 'stop-confirming')
+  WHERE ${KEY} AND stage IN ('locking', 'prepared', 'evacuating', 'confirming', 'stopping', 'stop-confirming', 'resetting')
   ORDER BY position`;
 
 /** The attempt's servers between their first write and done, in evacuation order. */
