@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proves `npm run smoke` against real servers (called by .ci/run):
+# Proves `npm run smoke` against real servers (npm run test:smoke, one of npm run test:e2e):
 #   0. the smoke's own tests, against in-process stand-ins (node --test);
 #   1. this Worker under `wrangler dev` on a fresh local D1 (noauth2), by its
 #      root URL, and once more with --json;

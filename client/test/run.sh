@@ -9,16 +9,16 @@
 # when they are missing.
 #
 # environment:
-#   CLIENT_TEST_PORT            (18890)  wrangler dev
-#   CLIENT_TEST_INSPECTOR_PORT  (18891)  wrangler dev's devtools inspector
+#   CLIENT_TEST_PORT            (18830)  wrangler dev
+#   CLIENT_TEST_INSPECTOR_PORT  (18831)  wrangler dev's devtools inspector
 # Logs: .conformance/client/wrangler.log (git-ignored).
 # shellcheck disable=SC2317  # cleanup is reached through the trap
 set -uo pipefail
 
 CLIENT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(dirname "$CLIENT")"
-PORT="${CLIENT_TEST_PORT:-18890}"
-INSPECTOR_PORT="${CLIENT_TEST_INSPECTOR_PORT:-18891}"
+PORT="${CLIENT_TEST_PORT:-18830}"
+INSPECTOR_PORT="${CLIENT_TEST_INSPECTOR_PORT:-18831}"
 WORK="$ROOT/.conformance/client"
 URL="http://127.0.0.1:$PORT"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// GET /docs in a real browser (npm run test:docs, called by .ci/run):
+// GET /docs in a real browser (npm run test:docs, one of npm run test:e2e):
 //   1. builds the page (scripts/build-docs.mjs), installs Debian's chromium
 //      when it is missing (apt-get, as root), starts this Worker under
 //      `wrangler dev` on a fresh local D1 (noauth2);
