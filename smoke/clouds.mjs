@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
+import { parse } from "yaml";
 import { USER_AGENT } from "./http.mjs";
 import { UsageError } from "./target.mjs";
-import { parseYaml } from "./yaml.mjs";
 
 /** Where openstacksdk looks, first found wins; the environment variable alone when it is set. */
 export function configCandidates(kind, env = process.env, cwd = process.cwd(), home = homedir()) {
@@ -30,9 +30,10 @@ function readFirst(paths) {
       throw new UsageError(`cannot read ${path}: ${error.message}`);
     }
     try {
-      return { path, config: parseYaml(text, path) ?? {} };
+      // YAML 1.1, as openstacksdk reads these files (PyYAML): `verify: no` is false.
+      return { path, config: parse(text, { version: "1.1" }) ?? {} };
     } catch (error) {
-      throw new UsageError(error.message);
+      throw new UsageError(`${path}: ${error.message.trimEnd()}`);
     }
   }
   return null;
