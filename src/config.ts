@@ -166,6 +166,10 @@ const STEERING_OPTIONS = {
     .optional()
     .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
   HOST_FAILURE_EXCLUDE_METADATA: metadataPair(),
+  // D22: a host failure that would put more than this share of its
+  // segment's hosts down within the window is held; 100 is no guard.
+  STORM_GUARD_MAX_HOSTS_DOWN_PERCENT: integerSetting(50, 1),
+  STORM_GUARD_WINDOW: integerSetting(600, 0),
 };
 
 const ENGINE_LIMITS = {
@@ -197,6 +201,8 @@ export interface RecoveryOptions {
     readonly excludeMetadata: { readonly key: string; readonly value: string } | undefined;
   };
   readonly instanceFailure: { readonly processAllInstances: boolean; readonly haEnabledInstanceMetadataKey: string };
+  /** D22: the storm guard. */
+  readonly stormGuard: { readonly maxHostsDownPercent: number; readonly windowSeconds: number };
   readonly processFailure: { readonly serviceDisableReason: string };
   /** Where Nova is in the token's catalog: service type and interface (`compute:nova:publicURL`). */
   readonly novaCatalog: { readonly type: string; readonly interface: string; readonly region: string | undefined };
@@ -398,6 +404,7 @@ export function loadConfig(env: Partial<Env>): Config {
         haEnabledInstanceMetadataKey: s.INSTANCE_FAILURE_HA_ENABLED_INSTANCE_METADATA_KEY,
       },
       processFailure: { serviceDisableReason: s.PROCESS_FAILURE_SERVICE_DISABLE_REASON },
+      stormGuard: { maxHostsDownPercent: s.STORM_GUARD_MAX_HOSTS_DOWN_PERCENT, windowSeconds: s.STORM_GUARD_WINDOW },
       novaCatalog: { ...s.NOVA_CATALOG_ADMIN_INFO, region: s.OS_REGION_NAME || undefined },
     },
   };

@@ -20,6 +20,17 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
   ),
   "os_masakari_api:versions:index": "@",
   "os_masakari_api:versions:discoverable": "@",
+  // Ours (D21-D24), admin by default like the rest.
+  ...Object.fromEntries(
+    [
+      ["os-notification-actions", ["action", "retry", "abort", "ignore", "release", "discoverable"]],
+      ["os-storm-guard", ["discoverable"]],
+      ["os-recovery-plans", ["host", "segment", "discoverable"]],
+      ["os-evacuation-priorities", ["discoverable"]],
+    ].flatMap(([resource, actions]) =>
+      (actions as string[]).map((action) => [`os_masakari_api:${resource}:${action}`, "rule:admin_api"]),
+    ),
+  ),
 };
 
 /** The policy names the API enforces, by resource and action. */
@@ -50,6 +61,17 @@ export const policies = {
   extensions: {
     index: "os_masakari_api:extensions:index",
     detail: "os_masakari_api:extensions:detail",
+  },
+  actions: {
+    action: "os_masakari_api:os-notification-actions:action",
+    retry: "os_masakari_api:os-notification-actions:retry",
+    abort: "os_masakari_api:os-notification-actions:abort",
+    ignore: "os_masakari_api:os-notification-actions:ignore",
+    release: "os_masakari_api:os-notification-actions:release",
+  },
+  plans: {
+    host: "os_masakari_api:os-recovery-plans:host",
+    segment: "os_masakari_api:os-recovery-plans:segment",
   },
 } as const;
 

@@ -36,6 +36,8 @@ interface Scenario {
   readonly options?: Record<string, string>;
   readonly notification: (c: Cluster) => { type: string; host: string; payload: Json };
   readonly before?: (c: Cluster) => Promise<void>;
+  /** The notification's status after a clean run: finished unless said. */
+  readonly status?: string;
 }
 
 const hostDown = (c: Cluster) => ({
@@ -90,6 +92,23 @@ const SCENARIOS: Scenario[] = [
     servers: MIXED.slice(0, 2),
     cluster: { secondReserved: true },
     notification: hostDown,
+  },
+  {
+    name: "COMPUTE_HOST held by the storm guard (D22)",
+    method: "auto",
+    status: "new",
+    servers: MIXED.slice(0, 1),
+    notification: hostDown,
+    before: async (c) => {
+      // Another of the segment's three hosts went down a moment ago: this one would make two of three.
+      const other = await seedNotification(c.hosts[c.healthy]?.uuid ?? "", "error");
+      await sql(
+        "INSERT INTO recovery_storm (notification_uuid, segment_uuid, host_uuid, state, at, down, hosts) VALUES (?, ?, ?, 'admitted', datetime('now'), 0, 3)",
+        other,
+        c.segment.uuid,
+        c.hosts[c.healthy]?.uuid ?? "",
+      );
+    },
   },
   {
     name: "PROCESS nova-compute STOPPED",
@@ -274,7 +293,8 @@ describe.each(SCENARIOS)("$name: every step safe to run again", (s) => {
     "each step $label",
     async ({ kind }) => {
       const clean = await recoverWith(s);
-      expect(clean.executed.length).toBeGreaterThan(3);
+      expect(clean.executed.length).toBeGreaterThan(1);
+      expect((clean.result as { status: string }).status).toBe(s.status ?? "finished");
       const mismatches: string[] = [];
       for (const at of clean.executed) {
         const run = await recoverWith(s, { kind, at });

@@ -64,7 +64,7 @@ function operationOf(method: string, url: string): Json | undefined {
 
 /** The messages of a 400 that jsonschema gave (the request body's schema refused it). */
 const SCHEMA_REFUSAL =
-  /^Invalid input for field\/attribute |is a required property$|^Additional properties are not allowed|is not valid under any of the given schemas$|do(es)? not match any of the regexes|^An invalid 'name' value|is not of type|is too (short|long)$|is not one of|does not match '/;
+  /^Invalid input for field\/attribute |is a required property$|^Additional properties are not allowed|is not valid under any of the given schemas$|is valid under each of |do(es)? not match any of the regexes|^An invalid 'name' value|is not of type|is too (short|long)$|is not one of|does not match '/;
 
 /**
  * The one check a JSON Schema pattern does not make: that a date exists

@@ -452,6 +452,36 @@ export const recoveryReservedClaims = sqliteTable(
   ],
 );
 
+/**
+ * The flow number under which a run's steering tasks (StormGuard, D22;
+ * OperatorAction, D21) are kept: shown after every flow the run ran.
+ */
+export const STEERING_FLOW = 100;
+
+export const STORM_STATES = ["admitted", "held", "released"] as const;
+
+/**
+ * D22, the storm guard: each host failure (COMPUTE_HOST STOPPED) as the
+ * engine admitted it, or held it because it would have put more than the
+ * allowed share of its segment's hosts down within the window; a held one
+ * runs once an operator releases it. Admission is one guarded statement.
+ */
+export const recoveryStorm = sqliteTable(
+  "recovery_storm",
+  {
+    notification_uuid: text("notification_uuid", { length: 36 }).primaryKey(),
+    segment_uuid: text("segment_uuid", { length: 36 }).notNull(),
+    host_uuid: text("host_uuid", { length: 36 }).notNull(),
+    state: text("state", { enum: STORM_STATES }).notNull(),
+    /** When it was admitted or held: the window counts from here. */
+    at: text("at").notNull(),
+    /** How many other hosts of the segment were down then, and its hosts in all. */
+    down: integer("down").notNull(),
+    hosts: integer("hosts").notNull(),
+  },
+  (t) => [index("recovery_storm_segment_at").on(t.segment_uuid, t.at)],
+);
+
 export type SegmentRow = typeof failoverSegments.$inferSelect;
 export type HostRow = typeof hosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;

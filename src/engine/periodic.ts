@@ -98,7 +98,14 @@ async function unfinished(db: Database, statuses: NotificationStatus[]): Promise
       recoveryRuns,
       and(eq(recoveryRuns.notification_uuid, notifications.notification_uuid), sql`${recoveryRuns.run} = ${latest}`),
     )
-    .where(and(eq(notifications.deleted, 0), inArray(notifications.status, statuses)))
+    .where(
+      and(
+        eq(notifications.deleted, 0),
+        inArray(notifications.status, statuses),
+        // D22: a held notification waits for an operator, never for the periodic work.
+        sql`NOT EXISTS (SELECT 1 FROM recovery_storm WHERE notification_uuid = ${notifications.notification_uuid} AND state = 'held')`,
+      ),
+    )
     .orderBy(sql`${notifications.created_at} DESC, ${notifications.id} DESC`);
   return rows.map((r) => ({ ...r, generation: r.generation ?? 1, ended: r.endedAt !== null }));
 }

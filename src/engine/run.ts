@@ -6,6 +6,7 @@ import { RecoveryError, statusOf } from "./errors";
 import { recoverHost } from "./host-failure/flows";
 import { isRecoveredEvent, recoverInstance } from "./instance-failure";
 import { recoverProcess } from "./process-failure";
+import { recordHold } from "./steering";
 import { putOnMaintenance, reservedHostNames } from "./store/hosts";
 import { heldLocks, releaseLock } from "./store/locks";
 import {
@@ -18,6 +19,7 @@ import {
   recordFirstRun,
   recordRunUsage,
 } from "./store/runs";
+import { admit } from "./store/storm";
 
 // One run of the engine on one notification (docs/engine.md, "A run"): it
 // claims the notification, runs the handler of its type, and sets its final
@@ -48,11 +50,12 @@ function payloadOf(text: string | null): Record<string, unknown> {
 /** How a run opens: it claimed the notification, must wait for its host, or has nothing to do. */
 type Opening =
   | { readonly outcome: "claimed" | "host-busy"; readonly start: Start }
-  | { readonly outcome: "gone" | "ignored" | "skipped" };
+  | { readonly outcome: "gone" | "ignored" | "skipped" | "held" };
 
 const OPENINGS = {
   gone: "nothing to run: the notification, its host or its segment is gone, or a later run exists",
   ignored: "ignored: the segment is disabled",
+  held: "held by the storm guard (D22): it runs once an operator releases it",
   // Upstream's bug 1773132 guard: never recover a notification twice.
   skipped: "Processing of notification is skipped to avoid recovering from failure twice",
 };
@@ -94,6 +97,10 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
       await endRun(db, uuid, run);
       return { outcome: "ignored" };
     }
+    if (start.status === "new" && (await held(recovery, start))) {
+      await endRun(db, uuid, run);
+      return { outcome: "held" };
+    }
     const claim = await claimNotification(db, uuid, run);
     if (claim === "not-claimable") await endRun(db, uuid, run);
     return claim === "not-claimable" ? { outcome: "skipped" } : { outcome: claim, start };
@@ -101,7 +108,7 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
   if (opening.outcome !== "claimed" && opening.outcome !== "host-busy") {
     log.info(OPENINGS[opening.outcome]);
     await recordUsage(recovery);
-    return opening.outcome === "ignored" ? "ignored" : "skipped";
+    return opening.outcome === "ignored" || opening.outcome === "held" ? opening.outcome : "skipped";
   }
   const start = opening.start;
   for (let attempt = 2; opening.outcome === "host-busy"; attempt++) {
@@ -128,6 +135,34 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
   await releaseLocks(recovery);
   await recordUsage(recovery);
   return status;
+}
+
+/** A host failure: COMPUTE_HOST, STOPPED, its power known to be off. */
+const isHostFailure = (start: Start) =>
+  start.type === "COMPUTE_HOST" &&
+  String(start.payload.event).toUpperCase() === "STOPPED" &&
+  String(start.payload.host_status).toUpperCase() === "NORMAL";
+
+/**
+ * D22: whether the storm guard holds this host failure. A held one stays
+ * `new`; its host goes on maintenance as upstream puts a failed host, and
+ * its details say why. Nova is not called.
+ */
+async function held(recovery: Recovery, start: Start): Promise<boolean> {
+  const { db, notificationUuid: uuid, run, options } = recovery;
+  if (!isHostFailure(start)) return false;
+  const failure = { notificationUuid: uuid, segmentUuid: start.segmentUuid, hostUuid: start.hostUuid };
+  const admission = await admit(db, failure, options.stormGuard, nowSeconds());
+  if (admission.state !== "held") return false;
+  await putOnMaintenance(db, start.hostUuid, true);
+  const guard = options.stormGuard;
+  await recordHold(db, uuid, run, {
+    down: admission.down,
+    hosts: admission.hosts,
+    percent: guard.maxHostsDownPercent,
+    window: guard.windowSeconds,
+  });
+  return true;
 }
 
 /**

@@ -54,6 +54,13 @@ export function orFault<O, const R extends string, F>(outcome: O, faults: FaultT
 
 // The message catalogue (docs/upstream.md, "Faults and messages"): every
 // wording a client can see lives here, so a phrase is changed in one place.
+const ACTION_PAST: Record<string, string> = {
+  retry: "retried",
+  abort: "aborted",
+  ignore: "ignored",
+  release: "released",
+};
+
 export const messages = {
   malformedBody: "Malformed request body",
   unsupportedContentType: "Unsupported Content-Type",
@@ -98,6 +105,11 @@ export const messages = {
   computeUnavailable: (why: string) => `Compute service could not be checked: ${why}.`,
 
   notificationNotFound: (id: string) => `No notification with id ${id}.`,
+  // Ours (D21): why an operator action does not apply.
+  actionNotAllowed: (id: string, action: string, status: string, allowed: readonly string[]) =>
+    `Notification ${id} can't be ${ACTION_PAST[action] ?? action} as its status is ${status}: ${action} applies to a notification in ${allowed.join(" or ")}.`,
+  notHeld: (id: string) =>
+    `Notification ${id} can't be released as the storm guard does not hold it (or it is no longer new).`,
   notificationHostNotFound: (name: string) => `Host with name ${name} could not be found.`,
   notificationHostOnMaintenance: (host: string, type: string) =>
     `Notification received from host ${host} of type '${type}' is ignored as the host is already under maintenance.`,

@@ -7,11 +7,34 @@ import { discoverable, type Policy, policies } from "../../policy";
 import { arrayOf, object, string, wrapped } from "../../validation/shapes";
 
 // The loaded API extensions of upstream master, sorted by alias
-// (docs/upstream.md, "Extensions"). 14.0.2 has no vmoves.
+// (docs/upstream.md, "Extensions"; 14.0.2 has no vmoves), and ours
+// (D21-D24), each with its own discoverable policy.
 const EXTENSIONS = [
   { name: "Extensions", alias: "extensions", description: "Extension information." },
   { name: "Notifications", alias: "notifications", description: "Notifications support." },
+  {
+    name: "EvacuationPriorities",
+    alias: "os-evacuation-priorities",
+    description:
+      "Evacuations ordered by an instance metadata priority, and instances excluded by their metadata (HOST_FAILURE_PRIORITY_METADATA_KEY, HOST_FAILURE_EXCLUDE_METADATA).",
+  },
   { name: "Hosts", alias: "os-hosts", description: "Hosts controller" },
+  {
+    name: "NotificationActions",
+    alias: "os-notification-actions",
+    description:
+      "Operator actions on a notification: retry, abort, ignore, release (POST .../notifications/{id}/action).",
+  },
+  {
+    name: "RecoveryPlans",
+    alias: "os-recovery-plans",
+    description: "What the engine would do if a host failed now, and whether it would fit (GET .../recovery-plan).",
+  },
+  {
+    name: "StormGuard",
+    alias: "os-storm-guard",
+    description: "Host failures that would put too many of a segment's hosts down at once are held until released.",
+  },
   { name: "Segments", alias: "segments", description: "Segments Extension." },
   { name: "Versions", alias: "versions", description: "API Version information." },
   { name: "vmoves", alias: "vmoves", description: "vmoves controller" },

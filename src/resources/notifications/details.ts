@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "../../db/database";
-import { recoveryProgress, recoveryTasks } from "../../db/schema";
+import { recoveryProgress, recoveryTasks, STEERING_FLOW } from "../../db/schema";
 import { PyFloat } from "../../python";
 
 // recovery_workflow_details (microversion 1.1; docs/upstream.md,
@@ -38,15 +38,17 @@ export async function recoveryWorkflowDetails(db: Database, uuid: string, type: 
   ]);
   const flowOf = (row: { run: number; flow: number }) => `${row.run}/${row.flow}`;
   const flows = [...new Set(tasks.map(flowOf))];
-  const order = TASKS[type] ?? [];
   return flows.flatMap((flow) =>
-    order.flatMap((name) => {
-      const task = tasks.find((t) => flowOf(t) === flow && t.name === name);
-      const details = messages
-        .filter((m) => flowOf(m) === flow && m.task === name)
-        .map((m) => ({ timestamp: m.timestamp, progress: m.progress, message: m.message }));
-      if (!task || details.length === 0) return [];
-      return [{ name, progress: new PyFloat(task.progress), progress_details: details, state: task.state }];
-    }),
+    // A run's steering tasks (D21, D22) in the order they were written; a flow's in upstream's.
+    (flow.endsWith(`/${STEERING_FLOW}`) ? [...new Set(tasks.map((t) => t.name))] : (TASKS[type] ?? [])).flatMap(
+      (name) => {
+        const task = tasks.find((t) => flowOf(t) === flow && t.name === name);
+        const details = messages
+          .filter((m) => flowOf(m) === flow && m.task === name)
+          .map((m) => ({ timestamp: m.timestamp, progress: m.progress, message: m.message }));
+        if (!task || details.length === 0) return [];
+        return [{ name, progress: new PyFloat(task.progress), progress_details: details, state: task.state }];
+      },
+    ),
   );
 }

@@ -2,6 +2,9 @@ import { getTableColumns } from "drizzle-orm";
 import { parseIsoTime, type UtcDateTime } from "../../datetime";
 import { notifications } from "../../db/schema";
 import { startRun } from "../../engine/instances";
+import { ACTIONABLE, act } from "../../engine/steering";
+import { engineNova, engineWorkflows } from "../../engine/workflow";
+import { authorize } from "../../http/auth";
 import { badRequest, conflict, messages, notFound, orFault } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
 import { listQuery, pageRequest, pageRows } from "../../http/paging";
@@ -13,7 +16,7 @@ import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { recoveryWorkflowDetails } from "./details";
-import { createSchema, type NotificationType, payloadSchemas } from "./schemas";
+import { ACTIONS, actionSchema, createSchema, type NotificationType, payloadSchemas } from "./schemas";
 import { createNotification, findNotification, listNotifications } from "./store";
 import { notificationSchema, notificationView } from "./view";
 
@@ -46,7 +49,6 @@ const generatedSince: QueryParam<UtcDateTime | undefined> = {
 export const notificationRoutes: Route[] = [
   refused("GET", "/notifications/new", "new"),
   refused("GET", "/notifications/:id/edit", "edit"),
-  refused("POST", "/notifications/:id/action", "action"),
   // Notifications are never changed or removed through the API
   // (docs/upstream.md, "No update or delete").
   refused("PUT", "/notifications/:id", "update"),
@@ -117,6 +119,45 @@ export const notificationRoutes: Route[] = [
         await afterResponse(c, "starting the recovery", () => startRun(recovery, row.notification_uuid, 1));
       }
       return reply(c, 202, { notification: notificationView(row) });
+    },
+  }),
+
+  // D21: operator actions. Upstream answers this route 405.
+  route({
+    method: "POST",
+    path: "/notifications/:id/action",
+    policy: policies.actions.action,
+    body: { "1.0": actionSchema },
+    docs: {
+      summary: "Act on a notification: retry, abort, ignore or release (os-notification-actions)",
+      tag: TAG,
+      ok: { status: 202, schema: one },
+      faults: [404, 409],
+      description:
+        "Ours (D21). Exactly one action: `retry` (error or failed: a new run now), `abort` (new, running or error: the run stopped, failed, its servers unlocked), `ignore` (new or error: ignored, Nova untouched), `release` (a notification the storm guard holds, D22: it runs now). Each has its own policy rule (os_masakari_api:os-notification-actions:<action>) besides the route's. 409 when the status does not allow it; of two actions at once, one wins. Recorded as an OperatorAction task in recovery_workflow_details.",
+    },
+    handler: async (c, { params: { id }, body }) => {
+      const action = ACTIONS.find((a) => Object.hasOwn(body, a)) ?? "retry";
+      authorize(c, policies.actions[action]);
+      const db = c.get("db");
+      const row = isUuidLike(id) ? await findNotification(db, id) : undefined;
+      if (!row) throw notFound(messages.notificationNotFound(id));
+      const reason = action === "abort" || action === "ignore" ? (body[action]?.reason ?? null) : null;
+      const context = c.get("context");
+      const actor = { userId: context.userId, projectId: context.projectId, requestId: c.get("requestId"), reason };
+      const config = c.get("config");
+      const workflows = c.env.RECOVERY && c.env.EVACUATION ? engineWorkflows(c.env) : undefined;
+      const steering = { db, workflows, nova: engineNova(config), log: c.get("log") };
+      if (!(await act(steering, row.notification_uuid, action, actor))) {
+        const now = (await findNotification(db, row.notification_uuid)) ?? row;
+        if (action === "release" && now.status === "new") throw conflict(messages.notHeld(row.notification_uuid));
+        throw conflict(messages.actionNotAllowed(row.notification_uuid, action, now.status, ACTIONABLE[action]));
+      }
+      const after = (await findNotification(db, row.notification_uuid)) ?? row;
+      const workflowDetails = atLeast(c.get("apiVersion"), 1, 1)
+        ? await recoveryWorkflowDetails(db, after.notification_uuid, after.type)
+        : undefined;
+      return reply(c, 202, { notification: notificationView(after, { workflowDetails }) });
     },
   }),
 

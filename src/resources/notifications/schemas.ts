@@ -1,6 +1,8 @@
-import type * as z from "zod";
+import * as z from "zod";
+import { repr, reprString } from "../../python";
 import { pattern } from "../../validation/formats";
-import { component } from "../../validation/json-schema";
+import { component, documented, jsonSchemaOf } from "../../validation/json-schema";
+import { notOfType } from "../../validation/messages";
 import { jsonObject } from "../../validation/objects";
 import { hostname } from "../../validation/parameter-types";
 import { jsonEnum, jsonString } from "../../validation/primitives";
@@ -67,3 +69,47 @@ export const payloadSchemas: Record<NotificationType, z.ZodType> = {
     { required: ["instance_uuid", "vir_domain_event", "event"], order: ["required", "additionalProperties"] },
   ),
 };
+
+// D21: an operator action, exactly one of retry, abort, ignore or release.
+// Ours, in the manner of upstream's action bodies (Nova's server actions):
+// `{"<action>": <argument>}`.
+
+/** JSON null, as jsonschema's `{"type": "null"}`. */
+const jsonNull = () =>
+  documented(
+    z.custom<null>((v) => v === null, { error: (i) => notOfType(i.input, ["null"]) }),
+    { type: "null" },
+  );
+
+const withReason = () =>
+  jsonObject(
+    { reason: jsonString({ minLength: 1, maxLength: 255, examples: ["the host came back: a cabling fault"] }) },
+    { required: ["reason"], order: ["required", "additionalProperties"] },
+  );
+
+export const ACTIONS = ["retry", "abort", "ignore", "release"] as const;
+
+const oneAction = jsonObject(
+  { retry: jsonNull(), abort: withReason(), ignore: withReason(), release: jsonNull() },
+  { anyOf: [...ACTIONS], order: ["anyOf", "additionalProperties"] },
+);
+
+export const actionSchema = component(
+  "NotificationAction",
+  documented(
+    oneAction.superRefine((body, ctx) => {
+      const given = ACTIONS.filter((a) => Object.hasOwn(body, a));
+      if (given.length > 1) {
+        // jsonschema's words for a oneOf that more than one branch matches.
+        const branches = given.map((a) => `{'required': [${reprString(a)}]}`).join(", ");
+        ctx.addIssue({ code: "custom", input: body, message: `${repr(body)} is valid under each of ${branches}` });
+      }
+    }),
+    {
+      ...jsonSchemaOf(oneAction),
+      anyOf: undefined,
+      oneOf: ACTIONS.map((a) => ({ required: [a] })),
+      examples: [{ retry: null }, { abort: { reason: "stuck for an hour" } }, { release: null }],
+    },
+  ),
+);
