@@ -31,7 +31,7 @@ export const requestIds: MiddlewareHandler<AppEnv>[] = [
  */
 export const sizeLimit = bodyLimit({ maxSize: MAX_REQUEST_BODY_SIZE, onError: () => requestTooLarge() });
 
-/** Ours, not Masakari's (README.md, "Read replicas: the x-d1-bookmark header"). */
+/** Ours, not Masakari's (docs/api.md, "Read replicas: the x-d1-bookmark header"). */
 const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**

@@ -357,7 +357,7 @@ function build(): JsonSchema {
       title: "masakari-edge: OpenStack Masakari (instance high availability) API v1",
       version: versionString(MAX_VERSION),
       description:
-        "The OpenStack Masakari API v1, microversions 1.0-1.3, served by a Cloudflare Worker on D1, with its recovery engine on Cloudflare Workflows. Every /v1 route is also served under /v1/{project_id}. Where it differs from Masakari, the README's deviations (D1-D19) say so. Any other path outside /v1 answers 300 with the versions (`choices`).",
+        "The OpenStack Masakari API v1, microversions 1.0-1.3, served by a Cloudflare Worker on D1, with its recovery engine on Cloudflare Workflows. Every /v1 route is also served under /v1/{project_id}. Where it differs from Masakari, the README's table of differences (D1, D2, ...) says so. Any other path outside /v1 answers 300 with the versions (`choices`).",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     servers: [{ url: "/" }],
