@@ -84,6 +84,8 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Runtime {
   readonly instances = new Map<string, Instance>();
   readonly executed: Executed[] = [];
+  /** How long a step's sleep takes, in ms: none unless set, so that recoveries started together overlap. */
+  sleepMs = 0;
   readonly workflows: EngineWorkflows;
   faults: Fault[] = [];
 
@@ -305,6 +307,8 @@ export class Runtime {
       },
       sleep: async (name: string) => {
         next(name);
+        live();
+        if (this.sleepMs > 0) await delay(this.sleepMs);
         live();
       },
       sleepUntil: async (name: string) => {

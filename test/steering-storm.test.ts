@@ -40,6 +40,8 @@ async function segmentOf(size: number) {
 
 /** Host failures of `hosts`, stored at once and recovered at once; their statuses by host. */
 async function failAtOnce(runtime: Runtime, hosts: { uuid: string; name: string }[]) {
+  // Each recovery's sleeps take a while, so that all of them are under way together.
+  runtime.sleepMs = hosts.length > 1 ? 40 : 0;
   const now = new Date().toISOString().replace("T", " ").replace("Z", "000");
   const uuids = [];
   for (const host of hosts)
@@ -84,12 +86,12 @@ describe("the rule", () => {
     await runtime.close();
   });
 
-  it("10 hosts failing at once can never all slip under the share: exactly 5 recover, 5 are held", async () => {
+  it("20 hosts failing at once can never all slip under the share: exactly 10 recover, 10 are held", async () => {
     const runtime = new Runtime(config());
-    const { hosts } = await segmentOf(10);
+    const { hosts } = await segmentOf(20);
     const { statuses } = await failAtOnce(runtime, hosts);
-    expect(heldOf(statuses)).toBe(5);
-    expect(statuses.filter((s) => s === "finished")).toHaveLength(5);
+    expect(heldOf(statuses)).toBe(10);
+    expect(statuses.filter((s) => s === "finished")).toHaveLength(10);
     await runtime.close();
   });
 
@@ -117,17 +119,32 @@ describe("the rule", () => {
     await runtime.close();
   });
 
-  it("a recovered host still counts as down; one whose failure an operator ignored does not", async () => {
+  it("a host whose recovery finished or was ignored no longer counts; a failed or held one does", async () => {
     const runtime = new Runtime(config());
     const { hosts } = await segmentOf(4);
     const one = async (i: number) => (await failAtOnce(runtime, hosts.slice(i, i + 1))).statuses[0];
     const first = await failAtOnce(runtime, hosts.slice(0, 2));
     expect(first.statuses).toEqual(["finished", "finished"]);
-    await sql("UPDATE notifications SET status = 'ignored' WHERE notification_uuid = ?", first.uuids[0]);
-    // Down: the second host only, so the third is admitted (2 of 4)...
+    // Finished: nothing down, so the third is admitted...
     expect(await one(2)).toBe("finished");
-    // ...and with the second and third recovered, the fourth would make 3 of 4.
+    // ...but a failed one and one in error do: the fourth would make 3 of 4.
+    const [third] = await sql<{ notification_uuid: string }>(
+      "SELECT notification_uuid FROM notifications WHERE source_host_uuid = ?",
+      hosts[2]?.uuid,
+    );
+    await sql("UPDATE notifications SET status = 'failed' WHERE notification_uuid = ?", first.uuids[1]);
+    await sql("UPDATE notifications SET status = 'error' WHERE notification_uuid = ?", third?.notification_uuid);
     expect(await one(3)).toBe("new");
+    // With the failed one ignored, the one in error and the held one still make 3 of 4 with the first host...
+    await sql("UPDATE notifications SET status = 'ignored' WHERE notification_uuid = ?", first.uuids[1]);
+    expect(await one(0)).toBe("new");
+    // ...and with all but the fourth host's ignored, only that one (held) is down besides the second: 2 of 4.
+    await sql(
+      "UPDATE notifications SET status = 'ignored' WHERE source_host_uuid IN (?, ?)",
+      hosts[0]?.uuid,
+      hosts[2]?.uuid,
+    );
+    expect(await one(1)).toBe("finished");
     await runtime.close();
   });
 

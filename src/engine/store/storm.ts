@@ -4,12 +4,12 @@ import type { Database } from "../../db/database";
 // D22, the storm guard's admissions: a host failure is admitted, or held
 // when it would put more than the allowed share of its segment's hosts
 // down within the window. A host counts as down when a failure of it was
-// admitted or held within the window, recovered or not (an evacuated host
-// is still down), unless an operator ignored that notification as a false
-// alarm. One statement decides and records it, so failures arriving at
-// once are admitted one after the other and cannot all slip under the
-// share; the failure being reported counts, but a segment's first failure
-// is never held.
+// admitted or held within the window and its notification is neither
+// finished nor ignored: a recovery under way, failed, or held. One
+// statement decides and records it, so failures arriving at once are
+// admitted one after the other and cannot all slip under the share; the
+// failure being reported counts, but a segment's first failure is never
+// held.
 
 export type StormState = "admitted" | "held" | "released";
 
@@ -26,7 +26,7 @@ const ADMIT = `INSERT INTO recovery_storm (notification_uuid, segment_uuid, host
   FROM (SELECT count(DISTINCT s.host_uuid) AS down FROM recovery_storm s
           JOIN notifications n ON n.notification_uuid = s.notification_uuid
           WHERE s.segment_uuid = ?2 AND s.at >= ?6 AND s.host_uuid != ?3
-            AND n.status != 'ignored' AND n.deleted = 0) d,
+            AND n.status NOT IN ('finished', 'ignored') AND n.deleted = 0) d,
        (SELECT count(*) AS n FROM hosts WHERE failover_segment_id = ?2 AND deleted = 0) h
   WHERE true
   ON CONFLICT (notification_uuid) DO NOTHING`;
