@@ -4,11 +4,13 @@
 # The static checks, each failing the run:
 #   1. TypeScript (tsc --noEmit);
 #   2. Biome: lint, format, and the import rules between folders (biome.json);
-#   3. schema drift: `drizzle-kit generate`, on a copy of migrations/, would
+#   3. the documentation against the code (scripts/docs.test.mjs: deploy
+#      steps, settings, npm scripts, links; docs/testing.md says what);
+#   4. schema drift: `drizzle-kit generate`, on a copy of migrations/, would
 #      write no new migration;
-#   4. the OpenAPI document (what GET /openapi.json answers) passes Redocly
+#   5. the OpenAPI document (what GET /openapi.json answers) passes Redocly
 #      CLI's recommended rules;
-#   5. the client's generated types match that document
+#   6. the client's generated types match that document
 #      (client/scripts/schema.sh check), and the client type-checks.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +19,9 @@ export PATH="$root/node_modules/.bin:$PATH"
 
 tsc --noEmit
 biome check .
+node --test --test-reporter=dot scripts/docs.test.mjs
 
-# --- 3. schema drift -----------------------------------------------------------------------------
+# --- 4. schema drift -----------------------------------------------------------------------------
 # drizzle-kit reads --out relative to the working directory.
 copy="node_modules/.cache/check-migrations"
 rm -rf "$copy" && mkdir -p "$copy"
@@ -42,7 +45,7 @@ if [ "$(ls "$copy")" != "$before" ]; then
 fi
 echo "check: schema and migrations agree"
 
-# --- 4. the OpenAPI document ---------------------------------------------------------------------
+# --- 5. the OpenAPI document ---------------------------------------------------------------------
 node scripts/openapi.mjs "$tmp/openapi.json"
 if ! out="$(redocly lint --format stylish "$tmp/openapi.json" 2>&1)"; then
   echo "$out" >&2
@@ -50,6 +53,6 @@ if ! out="$(redocly lint --format stylish "$tmp/openapi.json" 2>&1)"; then
 fi
 echo "$out" | grep -v "^$" | tail -n 2
 
-# --- 5. the client ---------------------------------------------------------------------------------
+# --- 6. the client ---------------------------------------------------------------------------------
 client/scripts/schema.sh check
 npm --prefix client run --silent typecheck
