@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { database } from "./db/database";
+import { engineNova, engineWorkflows } from "./engine/bindings";
 import { sweep } from "./engine/periodic";
-import { engineNova, engineWorkflows } from "./engine/workflow";
 import { logFor } from "./log";
 
 export { EvacuationWorkflow, RecoveryWorkflow } from "./engine/workflow";

@@ -2,11 +2,12 @@ import type { WorkflowStep } from "cloudflare:workers";
 import { env } from "cloudflare:workers";
 import { type Config, type EvacuationParams, loadConfig, type RecoveryParams } from "../src/config";
 import { database } from "../src/db/database";
+import { engineNova } from "../src/engine/bindings";
 import type { EngineWorkflows } from "../src/engine/context";
 import { runLink } from "../src/engine/host-failure/phase";
 import { sweep } from "../src/engine/periodic";
 import { runRecovery } from "../src/engine/run";
-import { engineNova, recoveryContext } from "../src/engine/workflow";
+import { recoveryContext } from "../src/engine/workflow";
 import { logFor } from "../src/log";
 
 // Cloudflare Workflows in the test's own isolate, as the engine sees them:

@@ -737,40 +737,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/notifications/{id}/action": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Not implemented (405: upstream's action action) */
-        post: operations["post:notifications:by-id:action:not-implemented"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/{project_id}/notifications/{id}/action": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Not implemented (405: upstream's action action) */
-        post: operations["post:notifications:by-id:action:not-implemented:project"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/notifications/{id}": {
         parameters: {
             query?: never;
@@ -851,6 +817,46 @@ export interface paths {
          * @description The payload's schema depends on the type (NotificationPayload_*). 400 for a host Masakari does not know; 409 for a host on maintenance or a duplicate. The recovery engine then processes it (D13).
          */
         post: operations["post:notifications:project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/{id}/action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act on a notification: retry, abort, ignore or release (os-notification-actions)
+         * @description Ours (D21). Exactly one action: `retry` (error or failed: a new run now), `abort` (new, running or error: the run stopped, failed, its servers unlocked), `ignore` (new or error: ignored, Nova untouched), `release` (a notification the storm guard holds, D22: it runs now). Each has its own policy rule (os_masakari_api:os-notification-actions:<action>) besides the route's. 409 when the status does not allow it; of two actions at once, one wins. Recorded as an OperatorAction task in recovery_workflow_details.
+         */
+        post: operations["post:notifications:by-id:action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{project_id}/notifications/{id}/action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act on a notification: retry, abort, ignore or release (os-notification-actions)
+         * @description Ours (D21). Exactly one action: `retry` (error or failed: a new run now), `abort` (new, running or error: the run stopped, failed, its servers unlocked), `ignore` (new or error: ignored, Nova untouched), `release` (a notification the storm guard holds, D22: it runs now). Each has its own policy rule (os_masakari_api:os-notification-actions:<action>) besides the route's. 409 when the status does not allow it; of two actions at once, one wins. Recorded as an OperatorAction task in recovery_workflow_details.
+         */
+        post: operations["post:notifications:by-id:action:project"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1303,6 +1309,31 @@ export interface components {
         };
         /** @example compute-1 */
         Hostname: string;
+        /**
+         * @example {
+         *       "retry": null
+         *     }
+         * @example {
+         *       "abort": {
+         *         "reason": "stuck for an hour"
+         *       }
+         *     }
+         * @example {
+         *       "release": null
+         *     }
+         */
+        NotificationAction: {
+            retry?: null;
+            abort?: {
+                /** @example the host came back: a cabling fault */
+                reason: string;
+            };
+            ignore?: {
+                /** @example the host came back: a cabling fault */
+                reason: string;
+            };
+            release?: null;
+        } & (unknown | unknown | unknown | unknown);
         Vmove: {
             id: number;
             /**
@@ -3958,64 +3989,6 @@ export interface operations {
             503: components["responses"]["Fault_503"];
         };
     };
-    "post:notifications:by-id:action:not-implemented": {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
-                 * @example instance-ha 1.3
-                 */
-                "OpenStack-API-Version"?: components["parameters"]["microversion"];
-                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
-                "x-d1-bookmark"?: components["parameters"]["bookmark"];
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            400: components["responses"]["Fault_400"];
-            401: components["responses"]["Unauthorized"];
-            405: components["responses"]["Fault_405"];
-            406: components["responses"]["Fault_406"];
-            415: components["responses"]["Fault_415"];
-            500: components["responses"]["Fault_500"];
-            503: components["responses"]["Fault_503"];
-        };
-    };
-    "post:notifications:by-id:action:not-implemented:project": {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
-                 * @example instance-ha 1.3
-                 */
-                "OpenStack-API-Version"?: components["parameters"]["microversion"];
-                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
-                "x-d1-bookmark"?: components["parameters"]["bookmark"];
-            };
-            path: {
-                /** @description The caller's project, as upstream's router also accepts it; must match the token's project. */
-                project_id: components["parameters"]["project_id"];
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            400: components["responses"]["Fault_400"];
-            401: components["responses"]["Unauthorized"];
-            405: components["responses"]["Fault_405"];
-            406: components["responses"]["Fault_406"];
-            415: components["responses"]["Fault_415"];
-            500: components["responses"]["Fault_500"];
-            503: components["responses"]["Fault_503"];
-        };
-    };
     "get:notifications:by-id": {
         parameters: {
             query?: never;
@@ -4456,6 +4429,106 @@ export interface operations {
             400: components["responses"]["Fault_400"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Fault_403"];
+            406: components["responses"]["Fault_406"];
+            409: components["responses"]["Fault_409"];
+            413: components["responses"]["Fault_413"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "post:notifications:by-id:action": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationAction"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notification: components["schemas"]["Notification"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
+            409: components["responses"]["Fault_409"];
+            413: components["responses"]["Fault_413"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "post:notifications:by-id:action:project": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                /** @description The caller's project, as upstream's router also accepts it; must match the token's project. */
+                project_id: components["parameters"]["project_id"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationAction"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notification: components["schemas"]["Notification"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
             406: components["responses"]["Fault_406"];
             409: components["responses"]["Fault_409"];
             413: components["responses"]["Fault_413"];

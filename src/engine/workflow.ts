@@ -2,10 +2,8 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import { type Config, type Env, type EvacuationParams, loadConfig, type RecoveryParams } from "../config";
 import { database } from "../db/database";
 import { logFor } from "../log";
-import { keystoneClient } from "../openstack/keystone";
-import { Nova } from "../openstack/nova";
+import { engineNova, engineWorkflows } from "./bindings";
 import type { EngineWorkflows, Recovery } from "./context";
-import { RecoveryError } from "./errors";
 import { runLink } from "./host-failure/phase";
 import { runRecovery } from "./run";
 import { Meter, metered, Steps } from "./steps";
@@ -25,35 +23,6 @@ function configOf(env: Env): Config {
     configs.set(env, config);
   }
   return config;
-}
-
-/**
- * Nova for the engine (D14): NOVA_URL, else the compute endpoint of the
- * Worker's Keystone catalog, with the Worker's own token; without a Keystone
- * identity, NOVA_URL and no token (a Nova stand-in).
- */
-export function engineNova(config: Config, sent?: () => void): Nova {
-  const keystone = config.keystone && keystoneClient(config.keystone);
-  const catalog = config.recovery.novaCatalog;
-  return new Nova({
-    endpoint: async () => {
-      if (config.novaUrl) return config.novaUrl;
-      const found = keystone && (await keystone.endpoint(catalog.type, catalog.interface, catalog.region));
-      if (!found)
-        throw new RecoveryError("MasakariException", "No compute endpoint: set NOVA_URL or a Keystone identity");
-      return found;
-    },
-    token: async () => (keystone ? keystone.token() : null),
-    refused: (token) => keystone?.forgetToken(token),
-    timeoutMs: config.novaTimeoutMs,
-    sent,
-  });
-}
-
-/** The Workflow bindings of `env`: a Worker without them runs no engine. */
-export function engineWorkflows(env: Env): EngineWorkflows {
-  if (!env.RECOVERY || !env.EVACUATION) throw new Error("the RECOVERY and EVACUATION Workflow bindings are missing");
-  return { recovery: env.RECOVERY, evacuation: env.EVACUATION };
 }
 
 /** A run's context for one Workflow instance of it. */

@@ -1,9 +1,9 @@
 import { getTableColumns } from "drizzle-orm";
 import { parseIsoTime, type UtcDateTime } from "../../datetime";
 import { notifications } from "../../db/schema";
+import { engineNova, engineWorkflows } from "../../engine/bindings";
 import { startRun } from "../../engine/instances";
 import { ACTIONABLE, act } from "../../engine/steering";
-import { engineNova, engineWorkflows } from "../../engine/workflow";
 import { authorize } from "../../http/auth";
 import { badRequest, conflict, messages, notFound, orFault } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
