@@ -12,7 +12,8 @@ import type { components, paths } from "./schema.js";
 // The typed GET/POST/PUT/DELETE answer openapi-fetch's { data, error,
 // response }; unwrap() turns one into its data or a thrown MasakariError.
 // The resource methods (segments, hosts, notifications, vmoves) unwrap
-// for you and answer the resource itself.
+// for you and answer the resource itself; they include the extensions
+// (notifications.act, segments.recoveryPlan, hosts.recoveryPlan).
 
 export type { components, operations, paths } from "./schema.js";
 
@@ -21,6 +22,9 @@ export type Segment = Schemas["Segment"];
 export type Host = Schemas["Host"];
 export type Notification = Schemas["Notification"];
 export type Vmove = Schemas["Vmove"];
+/** D23: what the engine would do if a host failed now. */
+export type HostRecoveryPlan = Schemas["HostRecoveryPlan"];
+export type SegmentRecoveryPlan = Schemas["SegmentRecoveryPlan"];
 
 type JsonBody<Operation> = Operation extends { requestBody?: { content: { "application/json": infer Body } } }
   ? Body
@@ -33,6 +37,8 @@ export type SegmentUpdate = JsonBody<paths["/v1/segments/{id}"]["put"]>["segment
 export type HostCreate = JsonBody<paths["/v1/segments/{segment_id}/hosts"]["post"]>["host"];
 export type HostUpdate = JsonBody<paths["/v1/segments/{segment_id}/hosts/{id}"]["put"]>["host"];
 export type NotificationCreate = JsonBody<paths["/v1/notifications"]["post"]>["notification"];
+/** D21: exactly one of retry, abort, ignore, release. */
+export type NotificationAction = JsonBody<paths["/v1/notifications/{id}/action"]["post"]>;
 export type SegmentQuery = Query<paths["/v1/segments"]["get"]>;
 export type HostQuery = Query<paths["/v1/segments/{segment_id}/hosts"]["get"]>;
 export type NotificationQuery = Query<paths["/v1/notifications"]["get"]>;
@@ -162,6 +168,8 @@ export interface MasakariClient extends Client<paths> {
     create(segment: SegmentCreate): Promise<Segment>;
     update(id: string, changes: SegmentUpdate): Promise<Segment>;
     delete(id: string): Promise<void>;
+    /** D23: every host's failure planned on its own. */
+    recoveryPlan(id: string): Promise<SegmentRecoveryPlan>;
   };
   readonly hosts: {
     list(segmentId: string, query?: HostQuery): Promise<Host[]>;
@@ -169,11 +177,15 @@ export interface MasakariClient extends Client<paths> {
     create(segmentId: string, host: HostCreate): Promise<Host>;
     update(segmentId: string, id: string, changes: HostUpdate): Promise<Host>;
     delete(segmentId: string, id: string): Promise<void>;
+    /** D23: what the engine would do if this host failed now. */
+    recoveryPlan(segmentId: string, id: string): Promise<HostRecoveryPlan>;
   };
   readonly notifications: {
     list(query?: NotificationQuery): Promise<Notification[]>;
     get(id: string): Promise<Notification>;
     create(notification: NotificationCreate): Promise<Notification>;
+    /** D21: an operator action, e.g. `{ abort: { reason: "..." } }`; 409 (Conflict) when the status does not allow it. */
+    act(id: string, action: NotificationAction): Promise<Notification>;
   };
   /** A host failure's recovery, instance by instance (microversion 1.3). */
   readonly vmoves: {
@@ -224,6 +236,8 @@ export function createMasakariClient(options: MasakariClientOptions): MasakariCl
       delete: async (id: string) => {
         await unwrap(client.DELETE("/v1/segments/{id}", segment(id)));
       },
+      recoveryPlan: async (id: string) =>
+        (await unwrap(client.GET("/v1/segments/{id}/recovery-plan", segment(id)))).recovery_plan,
     },
     hosts: {
       list: async (segment_id: string, query?: HostQuery) =>
@@ -246,6 +260,9 @@ export function createMasakariClient(options: MasakariClientOptions): MasakariCl
       delete: async (segmentId: string, id: string) => {
         await unwrap(client.DELETE("/v1/segments/{segment_id}/hosts/{id}", host(segmentId, id)));
       },
+      recoveryPlan: async (segmentId: string, id: string) =>
+        (await unwrap(client.GET("/v1/segments/{segment_id}/hosts/{id}/recovery-plan", host(segmentId, id))))
+          .recovery_plan,
     },
     notifications: {
       list: async (query?: NotificationQuery) =>
@@ -254,6 +271,14 @@ export function createMasakariClient(options: MasakariClientOptions): MasakariCl
         (await unwrap(client.GET("/v1/notifications/{id}", { params: { path: { id } } }))).notification,
       create: async (body: NotificationCreate) =>
         (await unwrap(client.POST("/v1/notifications", { body: { notification: body } }))).notification,
+      // openapi-fetch's Writable<> drops a property whose only type is null
+      // (NonNullable<null> is never), so `{retry: null}` needs the cast.
+      act: async (id: string, action: NotificationAction) =>
+        (
+          await unwrap(
+            client.POST("/v1/notifications/{id}/action", { params: { path: { id } }, body: action as never }),
+          )
+        ).notification,
     },
     vmoves: {
       list: async (notification_id: string, query?: VmoveQuery) =>

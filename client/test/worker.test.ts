@@ -12,6 +12,7 @@ import {
   MasakariError,
   NotFound,
   type Segment,
+  ServiceUnavailable,
 } from "../src/index.ts";
 
 const BASE = process.env.MASAKARI_URL;
@@ -239,6 +240,19 @@ describe("notifications", () => {
       inUse.message,
       `Failover segment (${segment.uuid}) can't be deleted as it is in-use to process notifications.`,
     );
+
+    // D21: aborted, it is failed, and its segment is free again; a release of it is refused
+    const aborted = await masakari.notifications.act(notification.notification_uuid, {
+      abort: { reason: "the host came back" },
+    });
+    assert.equal(aborted.status, "failed");
+    const release = await rejection(masakari.notifications.act(notification.notification_uuid, { release: null }));
+    assert.ok(release instanceof Conflict);
+    // D23: without a Nova to read, a recovery plan is a 503, not a guess
+    const plan = await rejection(masakari.hosts.recoveryPlan(segment.uuid, host.uuid));
+    assert.ok(plan instanceof ServiceUnavailable);
+    assert.match(plan.message, /^Recovery plan unavailable: Nova could not say \(.+\)\.$/);
+    await masakari.segments.delete(segment.uuid);
   });
 
   it("an unknown notification is a NotFound", async () => {

@@ -653,6 +653,126 @@ def restart_mid_step():
     return "finished, the server on %s and unlocked" % cluster.healthy
 
 
+# --- steering (D21, D22) -------------------------------------------------------------------------
+
+HOST_DOWN = {"event": "STOPPED", "cluster_status": "OFFLINE", "host_status": "NORMAL"}
+
+
+def act(uuid_, body):
+    """POST /v1/notifications/{id}/action (D21): the status code and the notification (or fault)."""
+    response = ha().post("/notifications/%s/action" % uuid_, json=body, microversion="1.1")
+    return response.status_code, response.json()
+
+
+def plain_cluster(scenario, size, failed, servers):
+    """An `auto` segment of `size` hosts h1..h<size> in a zone of their own; the first `failed` hosts
+    down in Nova, each with `servers` (a list of control bodies) on it. Returns (segment, names, ids)."""
+    prefix = "%s-%s" % (scenario, RUN)
+    zone = "zone-" + prefix
+    names = ["%s-h%d" % (prefix, i) for i in range(1, size + 1)]
+    ids = {}
+    for i, name in enumerate(names):
+        nova("POST", "hosts", {"name": name, "zone": zone, "state": "down" if i < failed else "up"})
+        if i < failed:
+            for server in servers:
+                ids[name] = nova("POST", "servers", dict(server, host=name, name="%s-vm" % name))["id"]
+    segment = ha().create_segment(name="seg-" + prefix, recovery_method="auto", service_type="COMPUTE")
+    for name in names:
+        ha().create_host(segment.uuid, name=name, type="COMPUTE", control_attributes="SSH")
+    return segment, names, ids
+
+
+def wait_for(what, ok, timeout=RECOVERY_TIMEOUT, label="a condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = what()
+        if ok(value):
+            return value
+        if time.monotonic() > deadline:
+            raise Mismatch("%s did not hold within %d s: %s" % (label, timeout, value))
+        time.sleep(0.25)
+
+
+def storm():
+    """D22 then D21 release: 3 of a 4-host segment's hosts fail at once; 2 recover, 1 is held until released."""
+    segment, names, ids = plain_cluster("storm", 4, 3, [{"metadata": {"HA_Enabled": "True"}, "evacuate_polls": 3}])
+    since = last_seq()
+    posted = [send_notification("COMPUTE_HOST", name, HOST_DOWN).notification_uuid for name in names[:3]]
+    statuses = lambda: [show(u) for u in posted]  # noqa: E731
+    settled = wait_for(statuses, lambda ns: sorted(n["status"] for n in ns) == ["finished", "finished", "new"]
+                       and any(t["name"] == "StormGuard" for n in ns for t in n["recovery_workflow_details"]),
+                       label="two finished and one held")
+    held = next(n for n in settled if n["status"] == "new")
+    host = names[posted.index(held["notification_uuid"])]
+    guard = next(t for t in held["recovery_workflow_details"] if t["name"] == "StormGuard")
+    say("  held %s (%s): %s" % (held["notification_uuid"], host, guard["progress_details"][0]["message"]))
+    check("Nova calls about the held host's server", [c for c in calls(since, server=ids[host])
+                                                      if c["method"] != "GET"], [])
+    check("the held host in Masakari", ha().get_host(next(h.uuid for h in ha().hosts(segment.uuid)
+                                                           if h.name == host), segment.uuid).on_maintenance, True)
+    code, body = act(held["notification_uuid"], {"release": None})
+    check("release answers", code, 202)
+    notification, timeline = wait_final(held["notification_uuid"])
+    check("the released one's status", notification["status"], "finished")
+    s = server_state(ids[host])
+    check("its server afterwards", [s["OS-EXT-SRV-ATTR:host"], s["locked"]], [names[3], False])
+    code, body = act(held["notification_uuid"], {"release": None})
+    check("a second release", code, 409)
+    return "2 finished, %s held then released: finished in %ss" % (host, timeline[-1][1])
+
+
+def abort_then_retry():
+    """D21 abort of a running recovery (its server unlocked), then retry of the failed notification."""
+    segment, names, ids = plain_cluster("abort", 2, 1, [{"metadata": {"HA_Enabled": "True"}}])
+    server = ids[names[0]]
+    since = last_seq()
+    nova("POST", "faults", {"method": "POST", "action": "evacuate", "server": server, "result": "stuck", "times": 1})
+    uuid_ = send_notification("COMPUTE_HOST", names[0], HOST_DOWN).notification_uuid
+    wait_for(lambda: [list(b)[0] for b in actions(calls(since), server)], lambda done: "evacuate" in done,
+             timeout=60, label="the evacuate call")
+    check("status while evacuating", show(uuid_)["status"], "running")
+    code, body = act(uuid_, {"abort": {"reason": "evacuation stuck"}})
+    check("abort answers", [code, body.get("notification", {}).get("status")], [202, "failed"])
+    check("the server once aborted", server_state(server)["locked"], False)
+    check("its VM move", [m["status"] for m in vmoves(uuid_)], ["failed"])
+    time.sleep(3)  # the stopped run sends Nova nothing more
+    check("the server still unlocked a moment later", server_state(server)["locked"], False)
+    # The operator clears what Nova left stuck, then retries.
+    nova("POST", "servers", {"id": server, "task_state": None})
+    code, body = act(uuid_, {"retry": None})
+    check("retry answers", code, 202)
+    notification, timeline = wait_final(uuid_)
+    check("the retried one's status", notification["status"], "finished")
+    s = server_state(server)
+    check("the server afterwards", [s["OS-EXT-SRV-ATTR:host"], s["locked"]], [names[1], False])
+    ha().update_segment(segment.uuid, description="recovered after a retry")
+    return "aborted while running (unlocked), retried: finished in %ss" % timeline[-1][1]
+
+
+def ignore_error():
+    """D21 ignore of a notification in error: ignored without Nova, and its segment can be updated."""
+    segment, names, ids = plain_cluster("ignore", 2, 1, [{"metadata": {"HA_Enabled": "True"}}])
+    nova("POST", "faults", {"method": "POST", "action": "evacuate", "server": ids[names[0]], "result": "error",
+                            "times": 1})
+    uuid_ = send_notification("COMPUTE_HOST", names[0], HOST_DOWN).notification_uuid
+    notification, _ = wait_final(uuid_)
+    check("status after a failed evacuation", notification["status"], "error")
+    try:
+        ha().update_segment(segment.uuid, description="while in error")
+        raise Mismatch("the segment could be updated while its notification is in error")
+    except exceptions.ConflictException:
+        pass
+    since = last_seq()
+    code, body = act(uuid_, {"ignore": {"reason": "the host came back"}})
+    check("ignore answers", [code, body["notification"]["status"]], [202, "ignored"])
+    check("Nova calls made by ignore", [c for c in calls(since) if c["method"] != "GET"], [])
+    tasks = body["notification"]["recovery_workflow_details"]
+    action = next(t for t in tasks if t["name"] == "OperatorAction")
+    require("the OperatorAction task names the reason", "the host came back" in json.dumps(action), action)
+    ha().update_segment(segment.uuid, description="free again")
+    return "error, ignored, segment updated"
+
+
 SCENARIOS = [
     ("auto", host_failure("auto", "auto", "host-failure-auto.json")),
     ("reserved_host", host_failure("reserved_host", "reserved_host", "host-failure-reserved_host.json")),
@@ -662,6 +782,9 @@ SCENARIOS = [
     ("vm", vm_failure),
     ("restart", restart),
     ("restart_mid_step", restart_mid_step),
+    ("storm", storm),
+    ("abort_then_retry", abort_then_retry),
+    ("ignore_error", ignore_error),
 ]
 
 
