@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import standIn, { createNova } from "./fakes/nova.mjs";
+import standIn, { createNova, type Hypervisor } from "./fakes/nova.mjs";
 
 // The Nova stand-in (test/fakes/nova.mjs) itself: its Nova answers at 2.53,
 // the rules it shares with Nova, and its control API. One world for the whole
@@ -58,6 +58,12 @@ async function cluster() {
   await addHost(a, { zone });
   return { failed, a, b, zone };
 }
+/** The detail view of the one hypervisor named `host`, found by pattern as a recovery plan would. */
+async function hypervisorOf(host: string): Promise<Hypervisor> {
+  const found = await api("GET", `/os-hypervisors/detail?hypervisor_hostname_pattern=${host}`);
+  return found.body.hypervisors.find((h: Hypervisor) => h.hypervisor_hostname === host);
+}
+const usage = (h: Hypervisor) => [h.vcpus_used, h.memory_mb_used, h.local_gb_used, h.running_vms];
 const lastSeq = async () => {
   const calls = (await control("GET", "/calls")).body.calls;
   return calls.length ? calls[calls.length - 1].seq : 0;
@@ -158,6 +164,24 @@ describe("servers", () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ itemNotFound: { code: 404, message: `Instance ${id} could not be found.` } });
     expect((await action(id, { lock: null })).status).toBe(404);
+  });
+
+  it("shows the flavor as Nova embeds it from 2.47: m1.small unless given, merged on update", async () => {
+    const host = unique("h");
+    const plain = await addServer({ host });
+    const m1small = { vcpus: 1, ram: 512, disk: 1, ephemeral: 0, swap: 0, original_name: "m1.small", extra_specs: {} };
+    expect(plain.flavor).toEqual(m1small);
+    const large = { vcpus: 4, ram: 8192, disk: 80, original_name: "m1.large" };
+    const big = await addServer({ host, flavor: large });
+    expect((await show(big.id)).flavor).toEqual({ ...large, ephemeral: 0, swap: 0, extra_specs: {} });
+    const listed = (await api("GET", `/servers/detail?all_tenants=True&host=${host}`)).body.servers;
+    expect(listed.map((s: Json) => s.flavor.original_name)).toEqual(["m1.large", "m1.small"]);
+    const resized = (await control("POST", "/servers", { id: big.id, flavor: { ram: 4096 } })).body;
+    expect(resized.flavor).toMatchObject({ vcpus: 4, ram: 4096, disk: 80, original_name: "m1.large" });
+    const { ids } = (await control("POST", "/servers/bulk", { host, count: 2, flavor: { vcpus: 2 } })).body;
+    for (const id of ids) expect((await show(id)).flavor).toMatchObject({ vcpus: 2, ram: 512, disk: 1 });
+    expect((await control("POST", "/servers", { name: "x", host, flavor: { vcpus: 0 } })).status).toBe(400);
+    expect((await control("POST", "/servers/bulk", { host, count: 1, flavor: { ram: "1G" } })).status).toBe(400);
   });
 
   it("takes a given id", async () => {
@@ -335,6 +359,36 @@ describe("evacuate", () => {
     });
   });
 
+  it("needs room for the flavor: what fits nowhere ends in error on its host, a smaller one is placed", async () => {
+    const { failed, a, b } = await cluster();
+    await addHost(a, { vcpus: 4, memory_mb: 8192, local_gb: 80 });
+    await addHost(b, { vcpus: 8, memory_mb: 16384, local_gb: 160 });
+    const tooBig = await addServer({ host: failed, flavor: { vcpus: 16 } });
+    expect((await action(tooBig.id, { evacuate: {} })).status).toBe(200);
+    const refused = { status: "ERROR", "OS-EXT-STS:vm_state": "error", "OS-EXT-SRV-ATTR:host": failed };
+    expect(await show(tooBig.id)).toMatchObject(refused);
+    // The first host by name that fits: not a (4 vCPUs), but b.
+    const wide = await addServer({ host: failed, flavor: { vcpus: 6, ram: 1024, disk: 10 } });
+    await action(wide.id, { evacuate: {} });
+    expect(await show(wide.id)).toMatchObject({ status: "ACTIVE", "OS-EXT-SRV-ATTR:host": b });
+    const small = await addServer({ host: failed, flavor: { vcpus: 2, ram: 2048, disk: 20 } });
+    await action(small.id, { evacuate: {} });
+    expect(await show(small.id)).toMatchObject({ status: "ACTIVE", "OS-EXT-SRV-ATTR:host": a });
+    // a has 2 vCPUs, 6144 MB and 60 GB free: each of these is one too many.
+    for (const flavor of [{ vcpus: 3 }, { ram: 6145 }, { disk: 61 }]) {
+      const over = await addServer({ host: failed, flavor: { vcpus: 1, ram: 512, disk: 1, ...flavor } });
+      expect((await action(over.id, { evacuate: { host: a } })).status).toBe(200);
+      expect(await show(over.id)).toMatchObject(refused);
+    }
+    const exact = await addServer({ host: failed, flavor: { vcpus: 2, ram: 6144, disk: 60 } });
+    await action(exact.id, { evacuate: { host: a } });
+    expect(await show(exact.id)).toMatchObject({ status: "ACTIVE", "OS-EXT-SRV-ATTR:host": a });
+    // Forced: no scheduler, so no room check; the hypervisor shows the over-commitment.
+    await action(tooBig.id, { evacuate: { host: a, force: true } });
+    expect(await show(tooBig.id)).toMatchObject({ status: "ACTIVE", "OS-EXT-SRV-ATTR:host": a });
+    expect(await hypervisorOf(a)).toMatchObject({ vcpus_used: 20, free_ram_mb: -512, free_disk_gb: -1 });
+  });
+
   it("refuses like Nova: unknown target 404, same host 400, bad state 409, source up 400, bad body 400", async () => {
     const { failed, a } = await cluster();
     const server = await addServer({ host: failed });
@@ -388,6 +442,154 @@ describe("evacuate", () => {
       ["ACTIVE", "active", "powering-off", a],
       ["SHUTOFF", "stopped", null, a],
     ]);
+  });
+});
+
+describe("os-hypervisors", () => {
+  it("one per nova-compute service, with Nova's 2.53 fields; usage sums the flavors on the host", async () => {
+    const host = unique("hyp");
+    const service = await addHost(host, { vcpus: 16, memory_mb: 32768, local_gb: 200 });
+    const empty = await hypervisorOf(host);
+    expect(empty).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      hypervisor_hostname: host,
+      state: "up",
+      status: "enabled",
+      hypervisor_type: "QEMU",
+      hypervisor_version: expect.any(Number),
+      host_ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+      service: { host, id: service.id, disabled_reason: null },
+      vcpus: 16,
+      memory_mb: 32768,
+      local_gb: 200,
+      vcpus_used: 0,
+      memory_mb_used: 0,
+      local_gb_used: 0,
+      free_ram_mb: 32768,
+      free_disk_gb: 200,
+      disk_available_least: 200,
+      running_vms: 0,
+      current_workload: 0,
+      cpu_info: expect.objectContaining({ arch: "x86_64", topology: expect.any(Object) }),
+    });
+    expect(empty.id).not.toBe(service.id);
+    // Every instance on the host counts, whatever its vm_state.
+    await addServer({ host, flavor: { vcpus: 2, ram: 4096, disk: 20 } });
+    await addServer({ host, vm_state: "stopped", flavor: { vcpus: 4, ram: 8192, disk: 40 } });
+    await addServer({ host, vm_state: "error" });
+    const used = await hypervisorOf(host);
+    expect(usage(used)).toEqual([7, 12800, 61, 3]);
+    expect(used).toMatchObject({ id: empty.id, free_ram_mb: 19968, free_disk_gb: 139, disk_available_least: 139 });
+    await addHost(host, { status: "disabled", disabled_reason: "maintenance", state: "down" });
+    expect(await hypervisorOf(host)).toMatchObject({
+      id: empty.id,
+      state: "down",
+      status: "disabled",
+      service: { disabled_reason: "maintenance" },
+    });
+    const other = unique("hyp");
+    await addHost(other);
+    expect(await hypervisorOf(other)).toMatchObject({ vcpus: 8192, memory_mb: 16777216, local_gb: 100000 });
+  });
+
+  it("an evacuation moves the usage to the target, which holds it while the rebuild runs", async () => {
+    const { failed, a } = await cluster();
+    const flavor = { vcpus: 2, ram: 2048, disk: 20 };
+    const server = await addServer({ host: failed, flavor, evacuate_polls: 1 });
+    await addServer({ host: a });
+    expect(usage(await hypervisorOf(failed))).toEqual([2, 2048, 20, 1]);
+    expect(usage(await hypervisorOf(a))).toEqual([1, 512, 1, 1]);
+    await action(server.id, { evacuate: {} });
+    expect(usage(await hypervisorOf(a))).toEqual([3, 2560, 21, 2]);
+    expect((await show(server.id))["OS-EXT-STS:task_state"]).toBe("rebuilding");
+    expect((await show(server.id))["OS-EXT-SRV-ATTR:host"]).toBe(a);
+    expect(usage(await hypervisorOf(failed))).toEqual([0, 0, 0, 0]);
+    expect(usage(await hypervisorOf(a))).toEqual([3, 2560, 21, 2]);
+    // A refused one stays where it was and takes nothing elsewhere.
+    const refused = await addServer({ host: failed, flavor: { vcpus: 9000 }, evacuate_polls: 1 });
+    await action(refused.id, { evacuate: {} });
+    expect(usage(await hypervisorOf(a))).toEqual([3, 2560, 21, 2]);
+  });
+
+  it("pages by limit and marker in creation order, up to max_limit, with a next link; records the calls", async () => {
+    const own = createNova();
+    const get = async (path: string) => send(own, "GET", `${NOVA}${path}`);
+    const names = ["zeta", "alpha", "mid"];
+    for (const name of names) await send(own, "POST", `${CONTROL}/hosts`, { name });
+    const first = await get("/os-hypervisors/detail?limit=2");
+    expect(first.status).toBe(200);
+    expect(first.body.hypervisors.map((h: Hypervisor) => h.hypervisor_hostname)).toEqual(["zeta", "alpha"]);
+    const marker = first.body.hypervisors[1].id;
+    expect(first.body.hypervisors_links).toEqual([
+      { rel: "next", href: `${NOVA}/os-hypervisors/detail?limit=2&marker=${marker}` },
+    ]);
+    const next = await send(own, "GET", first.body.hypervisors_links[0].href);
+    expect(next.body.hypervisors.map((h: Hypervisor) => h.hypervisor_hostname)).toEqual(["mid"]);
+    expect(next.body.hypervisors_links).toBeUndefined();
+    const unknown = crypto.randomUUID();
+    expect((await get(`/os-hypervisors/detail?marker=${unknown}`)).body).toEqual({
+      badRequest: { code: 400, message: `marker [${unknown}] not found` },
+    });
+    expect((await get("/os-hypervisors/detail?limit=-1")).status).toBe(400);
+    expect((await get("/os-hypervisors/detail?limit=0")).body).toEqual({ hypervisors: [] });
+    // Without a limit, max_limit bounds the page; the link carries only the marker, as Nova writes it.
+    await send(own, "POST", `${CONTROL}/settings`, { max_limit: 2 });
+    const capped = await get("/os-hypervisors/detail?limit=50");
+    expect(capped.body.hypervisors).toHaveLength(2);
+    const bounded = await get("/os-hypervisors/detail");
+    expect(bounded.body.hypervisors_links[0].href).toBe(`${NOVA}/os-hypervisors/detail?marker=${marker}`);
+    // The list without details: the four fields Nova shows there.
+    const brief = await get("/os-hypervisors");
+    expect(Object.keys(brief.body.hypervisors[0]).sort()).toEqual(["hypervisor_hostname", "id", "state", "status"]);
+    expect(brief.body.hypervisors_links[0].href).toBe(`${NOVA}/os-hypervisors?marker=${marker}`);
+    const calls = (await send(own, "GET", `${CONTROL}/calls`)).body.calls;
+    expect(calls[0]).toMatchObject({ method: "GET", path: "/v2.1/os-hypervisors/detail?limit=2", status: 200 });
+    expect(calls.every((c: Json) => c.path.startsWith("/v2.1/os-hypervisors"))).toBe(true);
+  });
+
+  it("filters by a hostname pattern (a substring), refuses paging with it, 404s when nothing matches", async () => {
+    const { failed, a, b } = await cluster();
+    const prefix = failed.slice(0, -2);
+    const server = await addServer({ host: a });
+    const matched = await api("GET", `/os-hypervisors/detail?hypervisor_hostname_pattern=${prefix}`);
+    expect(matched.status).toBe(200);
+    expect(matched.body.hypervisors.map((h: Hypervisor) => h.hypervisor_hostname)).toEqual([failed, b, a]);
+    expect(matched.body.hypervisors_links).toBeUndefined();
+    const middle = prefix.slice(3, 12);
+    const some = await api("GET", `/os-hypervisors?hypervisor_hostname_pattern=${middle}&with_servers=true`);
+    const onA = some.body.hypervisors.find((h: Hypervisor) => h.hypervisor_hostname === a);
+    expect(onA).toMatchObject({ servers: [{ name: server.name, uuid: server.id }] });
+    expect(some.body.hypervisors.find((h: Hypervisor) => h.hypervisor_hostname === b).servers).toBeUndefined();
+    for (const paging of ["limit=10", `marker=${onA.id}`]) {
+      const refused = await api("GET", `/os-hypervisors/detail?hypervisor_hostname_pattern=${prefix}&${paging}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.badRequest.message).toBe(
+        "Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.",
+      );
+    }
+    const nobody = unique("nobody");
+    const none = await api("GET", `/os-hypervisors/detail?hypervisor_hostname_pattern=${nobody}`);
+    expect(none.body).toEqual({
+      itemNotFound: { code: 404, message: `No hypervisor matching '${nobody}' could be found.` },
+    });
+    expect((await api("GET", "/os-hypervisors/detail?hypervisor_hostname_pattern=a%20b")).status).toBe(400);
+  });
+
+  it("shows one by id: 400 when the id is no UUID, 404 when unknown", async () => {
+    const host = unique("hyp");
+    await addHost(host);
+    const listed = await hypervisorOf(host);
+    const shown = await api("GET", `/os-hypervisors/${listed.id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body.hypervisor).toEqual(listed);
+    expect((await api("GET", `/os-hypervisors/${listed.id.toUpperCase()}`)).body.hypervisor.id).toBe(listed.id);
+    expect((await api("GET", "/os-hypervisors/42")).body).toEqual({
+      badRequest: { code: 400, message: "Invalid uuid 42" },
+    });
+    const unknown = crypto.randomUUID();
+    expect((await api("GET", `/os-hypervisors/${unknown}`)).body.itemNotFound.message).toBe(
+      `Hypervisor with ID '${unknown}' could not be found.`,
+    );
   });
 });
 
@@ -527,13 +729,13 @@ describe("the call log", () => {
   it("reads the microversion from OpenStack-API-Version too, and 404s unknown routes like Nova", async () => {
     const since = await lastSeq();
     const answer = await nova.fetch(
-      new Request(`${NOVA}/os-hypervisors/detail`, { headers: { "OpenStack-API-Version": "compute 2.53" } }),
+      new Request(`${NOVA}/os-migrations`, { headers: { "OpenStack-API-Version": "compute 2.53" } }),
     );
     expect(answer.status).toBe(404);
     expect(answer.headers.get("X-OpenStack-Nova-API-Version")).toBe("2.53");
     expect(((await answer.json()) as Json).itemNotFound.code).toBe(404);
     const calls = (await control("GET", `/calls?since=${since}`)).body.calls;
-    expect(calls).toMatchObject([{ path: "/v2.1/os-hypervisors/detail", microversion: "2.53", status: 404 }]);
+    expect(calls).toMatchObject([{ path: "/v2.1/os-migrations", microversion: "2.53", status: 404 }]);
   });
 });
 

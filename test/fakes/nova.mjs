@@ -12,10 +12,16 @@
 //   POST /servers/{id}/action: lock, unlock, os-resetState, os-stop, os-start, evacuate
 //   GET  /servers/{id}/os-instance-actions
 //   GET  /os-aggregates                      POST /os-aggregates/{id}/action {"add_host"}
+//   GET  /os-hypervisors[/detail]?limit=&marker=&hypervisor_hostname_pattern=&with_servers=
+//   GET  /os-hypervisors/{id}?with_servers=  one hypervisor per nova-compute service
 // Control routes (/_control/..., not recorded):
-//   POST hosts {name, status?, state?, disabled_reason?, zone?}   creates or updates a nova-compute service
+//   POST hosts {name, status?, state?, disabled_reason?, zone?, vcpus?, memory_mb?, local_gb?}
+//              creates or updates a nova-compute service and its hypervisor (totals default to
+//              8192 vCPUs, 16 TiB of RAM, 100,000 GB of disk: room for any test's servers)
 //   POST servers {name, host, vm_state?, task_state?, power_state?, locked?, metadata?,
-//                 availability_zone?, evacuate_polls?, power_polls?, id?}   creates (or, given a known id, updates)
+//                 availability_zone?, evacuate_polls?, power_polls?, id?,
+//                 flavor?: {vcpus?, ram?, disk?, original_name?}}   creates (or, given a known id, updates);
+//                 a flavor's missing fields come from the server's flavor, at first m1.small (1, 512, 1)
 //   POST servers/bulk {host, count, prefix?, ...as servers}   creates `count` servers at once -> {ids}
 //   POST aggregates {name, hosts}
 //   POST settings {max_limit, host?}            Nova's [api] max_limit (default 1000): the largest page;
@@ -32,8 +38,28 @@
 // host's zone unless given; "nova" by default), as Nova's AvailabilityZoneFilter
 // does for a server booted into a zone. Tests sharing one world give each
 // cluster its own zone so that evacuations without a target stay inside it.
+// It also needs room for the server's flavor in the host's free vCPUs, RAM
+// and disk, as Nova's placement claim does (allocation ratio 1.0, nothing
+// reserved). Without a target it takes the first such host by name, where
+// Nova would weigh them; that keeps tests deterministic. A forced evacuation
+// skips the room check as it skips the filters (Nova since Pike still claims
+// the forced target in placement; the stand-in does not model that claim).
+//
+// A hypervisor's usage is the sum of the flavors of the servers on its host,
+// whatever their vm_state, plus those being evacuated to it (the scheduler
+// claims the target before the rebuild), as its resource tracker counts them.
 
 const MICROVERSION = "2.53";
+
+// Large enough that no test fills a host unless it sets the totals itself.
+const HOST_TOTALS = { vcpus: 8192, memory_mb: 16_777_216, local_gb: 100_000 };
+const DEFAULT_FLAVOR = { vcpus: 1, ram: 512, disk: 1, original_name: "m1.small" };
+const NOTHING_USED = { vcpus: 0, ram: 0, disk: 0, vms: 0 };
+// The libvirt driver reports QEMU's version as major * 1e6 + minor * 1e3 + micro (8.2.2).
+const QEMU_VERSION = 8_002_002;
+// The strings Nova's schema takes as booleans in a query.
+const TRUES = "True TRUE true 1 ON On on YES Yes yes".split(" ");
+const FALSES = "False FALSE false 0 OFF Off off NO No no".split(" ");
 
 // Nova's fault names by status (nova/api/openstack/wsgi.py Fault).
 const FAULT_NAMES = {
@@ -124,6 +150,7 @@ export function createNova() {
       faults: [],
       calls: [],
       settings: { maxLimit: 1000, hostLimits: new Map() },
+      usage: new Map(), // host -> what its servers take, kept up to date by `moving`
     };
   }
 
@@ -157,7 +184,57 @@ export function createNova() {
     "OS-EXT-STS:power_state": s.power_state,
     "OS-EXT-SRV-ATTR:host": s.host,
     "OS-EXT-SRV-ATTR:hypervisor_hostname": s.host,
+    // Embedded from 2.47 on, in place of a link to the flavor.
+    flavor: {
+      vcpus: s.flavor.vcpus,
+      ram: s.flavor.ram,
+      disk: s.flavor.disk,
+      ephemeral: 0,
+      swap: 0,
+      original_name: s.flavor.original_name,
+      extra_specs: {},
+    },
   });
+
+  // A hypervisor at 2.53 (nova/api/openstack/compute/hypervisors.py): ids are
+  // the compute node's and the service's UUIDs; cpu_info is parsed JSON.
+  const hypervisorView = (s, detail, withServers) => {
+    const view = { id: s.hypervisor_id, hypervisor_hostname: s.host, state: s.state, status: s.status };
+    if (detail) {
+      const used = world.usage.get(s.host) ?? NOTHING_USED;
+      Object.assign(view, {
+        hypervisor_type: "QEMU",
+        hypervisor_version: QEMU_VERSION,
+        host_ip: s.host_ip,
+        service: { host: s.host, id: s.id, disabled_reason: s.disabled_reason },
+        vcpus: s.vcpus,
+        memory_mb: s.memory_mb,
+        local_gb: s.local_gb,
+        vcpus_used: used.vcpus,
+        memory_mb_used: used.ram,
+        local_gb_used: used.disk,
+        free_ram_mb: s.memory_mb - used.ram,
+        free_disk_gb: s.local_gb - used.disk,
+        current_workload: 0,
+        running_vms: used.vms,
+        // Images are not over-committed here, so the least available is what is free.
+        disk_available_least: s.local_gb - used.disk,
+        cpu_info: {
+          arch: "x86_64",
+          model: "Cascadelake-Server-noTSX",
+          vendor: "Intel",
+          topology: { cells: 1, sockets: 1, cores: s.vcpus, threads: 1 },
+          features: ["vmx", "avx512f", "ssse3"],
+        },
+      });
+    }
+    if (withServers) {
+      // Before 2.75 the key is left out when the host has no servers.
+      const servers = [...world.servers.values()].filter((v) => v.host === s.host);
+      if (servers.length) view.servers = servers.map((v) => ({ name: v.name, uuid: v.id }));
+    }
+    return view;
+  };
 
   const aggregateView = (a) => ({
     id: a.id,
@@ -185,6 +262,39 @@ export function createNova() {
     server.updated = serverTime();
   }
 
+  // The hosts whose resources a server takes: its own and, while an
+  // evacuation is queued, the target its last step moves it to.
+  function holders(server) {
+    const target = server.queue.at(-1)?.host;
+    return target === undefined || target === server.host ? [server.host] : [server.host, target];
+  }
+  function account(server, sign) {
+    for (const host of holders(server)) {
+      const used = world.usage.get(host) ?? { ...NOTHING_USED };
+      used.vcpus += sign * server.flavor.vcpus;
+      used.ram += sign * server.flavor.ram;
+      used.disk += sign * server.flavor.disk;
+      used.vms += sign;
+      world.usage.set(host, used);
+    }
+  }
+  /** Runs `edit`, which may move `server`, queue a move or change its flavor, keeping the usage right. */
+  function moving(server, edit) {
+    account(server, -1);
+    edit();
+    account(server, 1);
+  }
+  // Placement with allocation ratio 1.0 and nothing reserved: the flavor must fit in what is free.
+  function roomFor(host, flavor) {
+    const service = serviceOf(host);
+    const used = world.usage.get(host) ?? NOTHING_USED;
+    return (
+      used.vcpus + flavor.vcpus <= service.vcpus &&
+      used.ram + flavor.ram <= service.memory_mb &&
+      used.disk + flavor.disk <= service.local_gb
+    );
+  }
+
   /**
    * Starts asynchronous work, as Nova's API hands a task to a compute host:
    * `now` at once; the next `polls` GETs of the server see that (the last of
@@ -192,19 +302,24 @@ export function createNova() {
    * `later`. Without `later` the work never finishes.
    */
   function begin(server, now, later, polls = 0, between = undefined) {
-    change(server, now);
-    server.queue = [];
-    if (later === undefined) return;
-    if (!polls) return change(server, later);
-    server.queue = Array.from({ length: polls }, () => ({}));
-    if (between && polls >= 2) server.queue[polls - 1] = between;
-    server.queue.push(later);
+    moving(server, () => {
+      change(server, now);
+      server.queue = [];
+      if (later === undefined) return;
+      if (!polls) return change(server, later);
+      server.queue = Array.from({ length: polls }, () => ({}));
+      if (between && polls >= 2) server.queue[polls - 1] = between;
+      server.queue.push(later);
+    });
   }
 
   // Each GET /servers/{id} moves asynchronous work one step on.
   function advance(server) {
-    const step = server.queue.shift();
-    if (step) change(server, step);
+    if (!server.queue.length) return;
+    moving(server, () => {
+      const step = server.queue.shift();
+      if (step) change(server, step);
+    });
   }
 
   // --- faults and calls ------------------------------------------------------------
@@ -317,6 +432,11 @@ export function createNova() {
       return serverAction(server, body, call, action);
     }
 
+    if (collection === "os-hypervisors" && method === "GET") {
+      if (parts.length === 1 || (parts.length === 2 && id === "detail")) return hypervisorPage(url, q, id === "detail");
+      if (parts.length === 2) return showHypervisor(id, q);
+    }
+
     if (collection === "os-aggregates" && parts.length === 1 && method === "GET") {
       return json(200, { aggregates: [...world.aggregates.values()].map(aggregateView) });
     }
@@ -366,6 +486,81 @@ export function createNova() {
       body.servers_links = [{ href: next.toString(), rel: "next" }];
     }
     return json(200, body);
+  }
+
+  // Query parameters as Nova's 2.53 schema checks them (unknown ones are dropped, as Nova strips them).
+  const badQuery = (name, value, why) =>
+    fault(400, `Invalid input for query parameters ${name}. Value: ${value}. ${why}`);
+  function withServersOf(q) {
+    const value = q.get("with_servers");
+    if (value === null || FALSES.includes(value)) return false;
+    if (TRUES.includes(value)) return true;
+    return badQuery("with_servers", value, `'${value}' is not one of ${[...TRUES, ...FALSES].join(", ")}`);
+  }
+
+  /**
+   * GET /os-hypervisors[/detail] at 2.53: in creation order (Nova orders by
+   * the compute node's integer id), at most `limit` capped by max_limit,
+   * after `marker` (a hypervisor id; 400 when unknown); a full page carries a
+   * `hypervisors_links` next link with the request's query and the new
+   * marker. A hostname pattern (substring, as SQL LIKE %pattern%) lists every
+   * match, refuses paging and 404s when nothing matches.
+   */
+  function hypervisorPage(url, q, detail) {
+    const limitText = q.get("limit");
+    if (limitText !== null && !/^[0-9]+$/.test(limitText)) {
+      return badQuery("limit", limitText, `'${limitText}' does not match '^[0-9]*$'`);
+    }
+    const pattern = q.get("hypervisor_hostname_pattern");
+    if (pattern !== null && !/^[a-zA-Z0-9-._]{1,255}$/.test(pattern)) {
+      return badQuery("hypervisor_hostname_pattern", pattern, `'${pattern}' does not match '^[a-zA-Z0-9-._]*$'`);
+    }
+    const withServers = withServersOf(q);
+    if (withServers instanceof Response) return withServers;
+    const all = [...world.services.values()]; // a Map keeps creation order
+    const view = (s) => hypervisorView(s, detail, withServers);
+
+    if (pattern !== null) {
+      if (limitText !== null || q.get("marker")) {
+        return fault(
+          400,
+          "Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.",
+        );
+      }
+      const found = all.filter((s) => s.host.includes(pattern));
+      if (!found.length) return notFound(`No hypervisor matching '${pattern}' could be found.`);
+      return json(200, { hypervisors: found.map(view) });
+    }
+
+    const max = world.settings.maxLimit;
+    const limit = Math.min(limitText === null ? max : Number(limitText), max);
+    let start = 0;
+    if (q.has("marker")) {
+      const index = all.findIndex((s) => s.hypervisor_id === q.get("marker"));
+      if (index < 0) return fault(400, `marker [${q.get("marker")}] not found`);
+      start = index + 1;
+    }
+    const page = all.slice(start, start + limit);
+    const body = { hypervisors: page.map(view) };
+    if (page.length > 0 && page.length === limit) {
+      // As Nova's view builder: the request's parameters, sorted, with the new marker.
+      const next = new URL(url);
+      next.searchParams.sort();
+      next.searchParams.set("marker", page[page.length - 1].hypervisor_id);
+      body.hypervisors_links = [{ href: next.toString(), rel: "next" }];
+    }
+    return json(200, body);
+  }
+
+  // GET /os-hypervisors/{id} at 2.53: the id must look like a UUID (400), then exist (404).
+  function showHypervisor(id, q) {
+    const bare = id.toLowerCase().replaceAll("-", "");
+    if (!/^[0-9a-f]{32}$/.test(bare)) return fault(400, `Invalid uuid ${id}`);
+    const service = [...world.services.values()].find((s) => s.hypervisor_id.replaceAll("-", "") === bare);
+    if (!service) return notFound(`Hypervisor with ID '${id}' could not be found.`);
+    const withServers = withServersOf(q);
+    if (withServers instanceof Response) return withServers;
+    return json(200, { hypervisor: hypervisorView(service, true, withServers) });
   }
 
   // PUT /os-services/{id} at 2.53 (nova/api/openstack/compute/services.py).
@@ -471,17 +666,19 @@ export function createNova() {
 
     // Accepted: task_state "rebuilding" at once, then the conductor picks a host.
     // Without force, a requested host must still pass the scheduler's filters
-    // (enabled, up, in the server's zone); without one, the stand-in's
-    // scheduler takes the first such host by name other than the source.
+    // (enabled, up, in the server's zone, room for the flavor); without one,
+    // the stand-in's scheduler takes the first such host by name other than
+    // the source.
     const injected = takeFault(call, "evacuate", (f) => f.result !== undefined);
+    const fits = (h) => schedulable(h, server.zone) && roomFor(h, server.flavor);
     const target =
       host !== undefined
-        ? force || schedulable(host, server.zone)
+        ? force || fits(host)
           ? host
           : undefined
         : [...world.services.values()]
             .map((s) => s.host)
-            .filter((h) => h !== server.host && schedulable(h, server.zone))
+            .filter((h) => h !== server.host && fits(h))
             .sort()[0];
     const now = { task_state: "rebuilding" };
     if (injected?.result === "stuck") {
@@ -504,8 +701,33 @@ export function createNova() {
     return new Response(null, { status: 200 });
   }
 
+  // Why a control body's flavor or hypervisor totals are unusable, if they are.
+  const atLeast = (value, least) => Number.isInteger(value) && value >= least;
+  function badFlavor(flavor) {
+    if (flavor === undefined) return undefined;
+    if (flavor === null || typeof flavor !== "object" || Array.isArray(flavor)) return "flavor must be an object";
+    for (const [key, least] of [
+      ["vcpus", 1],
+      ["ram", 1],
+      ["disk", 0],
+    ]) {
+      if (key in flavor && !atLeast(flavor[key], least)) return `flavor.${key} must be an integer >= ${least}`;
+    }
+    if ("original_name" in flavor && typeof flavor.original_name !== "string") {
+      return "flavor.original_name must be a string";
+    }
+    return undefined;
+  }
+
   // Creates a server from a control body, or updates `known` with it.
   function createServer(body, known = undefined) {
+    if (known) account(known, -1);
+    const server = fillServer(body, known);
+    account(server, 1);
+    return server;
+  }
+
+  function fillServer(body, known) {
     const server = known ?? {
       id: body.id ?? crypto.randomUUID(),
       serial: ++serial,
@@ -519,7 +741,9 @@ export function createNova() {
       power_polls: 0,
       queue: [],
       actions: [],
+      flavor: DEFAULT_FLAVOR,
     };
+    if (body.flavor) server.flavor = { ...server.flavor, ...body.flavor };
     for (const key of ["name", "host", "task_state", "locked", "metadata", "evacuate_polls", "power_polls"]) {
       if (key in body) server[key] = body[key];
     }
@@ -552,6 +776,10 @@ export function createNova() {
 
     if (route === "POST hosts") {
       if (typeof body.name !== "string") return json(400, { error: "name is required" });
+      for (const key of Object.keys(HOST_TOTALS)) {
+        if (key in body && !atLeast(body[key], 0)) return json(400, { error: `${key} must be an integer >= 0` });
+      }
+      const n = world.services.size + 1;
       const service = serviceOf(body.name) ?? {
         id: crypto.randomUUID(),
         host: body.name,
@@ -559,8 +787,14 @@ export function createNova() {
         state: "up",
         disabled_reason: null,
         zone: "nova",
+        // The compute node's own UUID, as the hypervisor's id at 2.53.
+        hypervisor_id: crypto.randomUUID(),
+        host_ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+        ...HOST_TOTALS,
       };
-      for (const key of ["status", "state", "disabled_reason", "zone"]) if (key in body) service[key] = body[key];
+      for (const key of ["status", "state", "disabled_reason", "zone", ...Object.keys(HOST_TOTALS)]) {
+        if (key in body) service[key] = body[key];
+      }
       if (service.status === "enabled") service.disabled_reason = null;
       service.updated_at = serviceTime();
       world.services.set(service.host, service);
@@ -572,6 +806,7 @@ export function createNova() {
       if (!known && (typeof body.name !== "string" || typeof body.host !== "string")) {
         return json(400, { error: "name and host are required" });
       }
+      if (badFlavor(body.flavor)) return json(400, { error: badFlavor(body.flavor) });
       return json(200, serverView(createServer(body, known)));
     }
 
@@ -580,6 +815,7 @@ export function createNova() {
       if (typeof body.host !== "string" || !Number.isInteger(count) || count < 1) {
         return json(400, { error: "host and a positive count are required" });
       }
+      if (badFlavor(body.flavor)) return json(400, { error: badFlavor(body.flavor) });
       const ids = [];
       for (let i = 1; i <= count; i++) {
         const { count: _, prefix = "server", ...rest } = body;
