@@ -130,6 +130,7 @@ const NOT_SETTINGS = new Map([
   ["OS_AUTH_TYPE", "the openstack CLI's environment"],
   ["OS_ENDPOINT", "the openstack CLI's environment"],
   ["CLOUDFLARE_API_TOKEN", "wrangler's environment, for a deploy from CI"],
+  ["COMPUTE_HOST", "a notification type"],
 ]);
 
 test("every UPPER_CASE name README.md and docs/deploy.md mention is a setting src/config.ts reads", () => {

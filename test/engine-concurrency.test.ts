@@ -22,6 +22,9 @@ describe("D16: twenty host failures in one segment with three reserved hosts, at
       await createHost(segment.uuid, { name });
       failed.push(name);
     }
+    // Twenty healthy hosts besides: twenty of 43 down stays under the storm
+    // guard's share (D22, test/steering-storm.test.ts), so none is held.
+    for (let i = 1; i <= 20; i++) await createHost(segment.uuid, { name: unique("healthy") });
     const reserved: string[] = [];
     for (let i = 1; i <= 3; i++) {
       const name = unique("spare");

@@ -669,6 +669,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/segments/{segment_id}/hosts/{id}/recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the engine would do if this host failed now (os-recovery-plans)
+         * @description Ours (D23). Read-only: the recovery method's flows with their fallbacks, the instances in scope in evacuation order (HA_Enabled, evacuate_all_instances, ignore_instances_in_error_state, D24's exclusions and priorities), the reserved hosts in the order they would be taken, each possible destination's free vCPU, RAM and disk from Nova, and which instances would not fit, going by their flavors. 503 when Nova cannot say.
+         */
+        get: operations["get:segments:by-segment_id:hosts:by-id:recovery-plan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{project_id}/segments/{segment_id}/hosts/{id}/recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the engine would do if this host failed now (os-recovery-plans)
+         * @description Ours (D23). Read-only: the recovery method's flows with their fallbacks, the instances in scope in evacuation order (HA_Enabled, evacuate_all_instances, ignore_instances_in_error_state, D24's exclusions and priorities), the reserved hosts in the order they would be taken, each possible destination's free vCPU, RAM and disk from Nova, and which instances would not fit, going by their flavors. 503 when Nova cannot say.
+         */
+        get: operations["get:segments:by-segment_id:hosts:by-id:recovery-plan:project"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{id}/recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every host's failure planned on its own (os-recovery-plans)
+         * @description Ours (D23). Read-only: for each host of the segment, by name, what its failure alone would need and whether it fits; how many such single-host failures the segment absorbs, and the first it does not. One reading of Nova's hypervisors, and one listing of each host's servers. 503 when Nova cannot say.
+         */
+        get: operations["get:segments:by-id:recovery-plan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{project_id}/segments/{id}/recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every host's failure planned on its own (os-recovery-plans)
+         * @description Ours (D23). Read-only: for each host of the segment, by name, what its failure alone would need and whether it fits; how many such single-host failures the segment absorbs, and the first it does not. One reading of Nova's hypervisors, and one listing of each host's servers. 503 when Nova cannot say.
+         */
+        get: operations["get:segments:by-id:recovery-plan:project"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notifications/new": {
         parameters: {
             query?: never;
@@ -1247,6 +1327,94 @@ export interface components {
                 reserved?: components["schemas"]["Boolean"];
                 on_maintenance?: components["schemas"]["Boolean"];
             };
+        };
+        HostRecoveryPlan: {
+            /**
+             * @description A UUID
+             * @example ef0ab0b6-2b1f-4d7e-9b8e-1c7c6f6c2a10
+             */
+            segment_id: string;
+            /**
+             * @description A UUID
+             * @example ef0ab0b6-2b1f-4d7e-9b8e-1c7c6f6c2a10
+             */
+            host_id: string;
+            host_name: string;
+            /** @description When Nova was read, ISO 8601 UTC */
+            generated_at: string;
+            /** @enum {string} */
+            recovery_method: "auto" | "reserved_host" | "auto_priority" | "rh_priority";
+            flows: {
+                /** @enum {string} */
+                recovery_method: "auto" | "reserved_host";
+                reserved_hosts: string[] | null;
+                placements: {
+                    instance_id: string;
+                    destination: string;
+                }[];
+                unavailable: string | null;
+            }[];
+            instances: {
+                id: string;
+                name: string;
+                vm_state: string | null;
+                ha_enabled: boolean;
+                priority: number | null;
+                flavor: {
+                    vcpus: number;
+                    ram: number;
+                    disk: number;
+                };
+            }[];
+            skipped: {
+                id: string;
+                name: string;
+                reason: string;
+            }[];
+            destinations: {
+                host: string;
+                reserved: boolean;
+                usable: boolean;
+                reason: string | null;
+                vcpus_free: number;
+                memory_mb_free: number;
+                disk_gb_free: number;
+            }[];
+            would_not_fit: string[];
+            fits: boolean;
+        };
+        SegmentRecoveryPlan: {
+            /**
+             * @description A UUID
+             * @example ef0ab0b6-2b1f-4d7e-9b8e-1c7c6f6c2a10
+             */
+            segment_id: string;
+            /** @description When Nova was read, ISO 8601 UTC */
+            generated_at: string;
+            /** @enum {string} */
+            recovery_method: "auto" | "reserved_host" | "auto_priority" | "rh_priority";
+            hosts: {
+                /**
+                 * @description A UUID
+                 * @example ef0ab0b6-2b1f-4d7e-9b8e-1c7c6f6c2a10
+                 */
+                host_id: string;
+                host_name: string;
+                reserved: boolean;
+                on_maintenance: boolean;
+                instances: number;
+                would_not_fit: number;
+                fits: boolean;
+            }[];
+            absorbable: number;
+            first_not_absorbed: {
+                /**
+                 * @description A UUID
+                 * @example ef0ab0b6-2b1f-4d7e-9b8e-1c7c6f6c2a10
+                 */
+                host_id: string;
+                host_name: string;
+            } | null;
         };
         Notification: {
             id: number;
@@ -3871,6 +4039,184 @@ export interface operations {
             404: components["responses"]["Fault_404"];
             406: components["responses"]["Fault_406"];
             409: components["responses"]["Fault_409"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:segments:by-segment_id:hosts:by-id:recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                segment_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_plan: components["schemas"]["HostRecoveryPlan"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:segments:by-segment_id:hosts:by-id:recovery-plan:project": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                /** @description The caller's project, as upstream's router also accepts it; must match the token's project. */
+                project_id: components["parameters"]["project_id"];
+                segment_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_plan: components["schemas"]["HostRecoveryPlan"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:segments:by-id:recovery-plan": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_plan: components["schemas"]["SegmentRecoveryPlan"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:segments:by-id:recovery-plan:project": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                /** @description The caller's project, as upstream's router also accepts it; must match the token's project. */
+                project_id: components["parameters"]["project_id"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_plan: components["schemas"]["SegmentRecoveryPlan"];
+                    };
+                };
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
             415: components["responses"]["Fault_415"];
             500: components["responses"]["Fault_500"];
             503: components["responses"]["Fault_503"];

@@ -104,6 +104,8 @@ export const messages = {
   computeServiceNotFound: (name: string) => `Compute service with name ${name} could not be found.`,
   computeUnavailable: (why: string) => `Compute service could not be checked: ${why}.`,
 
+  // Ours (D23).
+  planUnavailable: (why: string) => `Recovery plan unavailable: Nova could not say (${why}).`,
   notificationNotFound: (id: string) => `No notification with id ${id}.`,
   // Ours (D21): why an operator action does not apply.
   actionNotAllowed: (id: string, action: string, status: string, allowed: readonly string[]) =>

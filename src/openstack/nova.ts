@@ -72,6 +72,32 @@ export interface NovaServer {
   readonly "OS-EXT-STS:power_state"?: number | null;
   readonly "OS-EXT-SRV-ATTR:hypervisor_hostname"?: string | null;
   readonly "OS-EXT-SRV-ATTR:host"?: string | null;
+  /** The server's flavor, embedded from 2.47 on (D23 reads its size). */
+  readonly flavor?: NovaFlavor;
+}
+
+export interface NovaFlavor {
+  readonly vcpus?: number;
+  readonly ram?: number;
+  readonly disk?: number;
+  readonly ephemeral?: number;
+  readonly swap?: number | string;
+  readonly original_name?: string;
+}
+
+/** A hypervisor as GET /os-hypervisors/detail shows it at 2.53 (the fields the recovery plan reads). */
+export interface NovaHypervisor {
+  readonly id: string | number;
+  readonly hypervisor_hostname?: string;
+  readonly state?: string;
+  readonly status?: string;
+  readonly service?: { readonly host?: string };
+  readonly vcpus?: number;
+  readonly vcpus_used?: number;
+  readonly memory_mb?: number;
+  readonly memory_mb_used?: number;
+  readonly local_gb?: number;
+  readonly local_gb_used?: number;
 }
 
 /** One entry of a server's instance-action log (GET /servers/{id}/os-instance-actions). */
@@ -92,6 +118,22 @@ export interface NovaAggregate {
   readonly id: string | number;
   readonly name: string;
   readonly hosts: readonly string[];
+}
+
+interface Link {
+  readonly rel?: string;
+  readonly href?: string;
+}
+
+/** The next page's query (`limit` and `marker`) from a `*_links` list, or null after the last page. */
+function nextPage(links: readonly Link[] | undefined, count: number, last: string | number | undefined): string | null {
+  const href = links?.find((l) => l.rel === "next")?.href;
+  if (!href || count === 0) return null;
+  const link = new URL(href, "http://nova.invalid").searchParams;
+  return new URLSearchParams({
+    limit: link.get("limit") ?? String(count),
+    marker: link.get("marker") ?? String(last ?? ""),
+  }).toString();
 }
 
 /** Nova's fault body: `{"<name>": {"code": N, "message": "..."}}`. */
@@ -180,21 +222,33 @@ export class Nova {
     if (page)
       for (const [key, value] of new URLSearchParams(page))
         if (key === "limit" || key === "marker") query.set(key, value);
-    const body = await this.request<{ servers?: NovaServer[]; servers_links?: { rel?: string; href?: string }[] }>(
+    const body = await this.request<{ servers?: NovaServer[]; servers_links?: Link[] }>(
       "GET",
       `/servers/detail?${query.toString().replace(/\+/g, "%20")}`,
     );
     const servers = Array.isArray(body?.servers) ? body.servers : [];
-    const href = body?.servers_links?.find((l) => l.rel === "next")?.href;
-    let next: string | null = null;
-    if (href && servers.length > 0) {
-      const link = new URL(href, "http://nova.invalid").searchParams;
-      next = new URLSearchParams({
-        limit: link.get("limit") ?? String(servers.length),
-        marker: link.get("marker") ?? servers[servers.length - 1]?.id ?? "",
-      }).toString();
+    return { servers, next: nextPage(body?.servers_links, servers.length, servers.at(-1)?.id) };
+  }
+
+  /**
+   * Every hypervisor, page by page (GET /os-hypervisors/detail, `limit` and
+   * `marker` from Nova's `hypervisors_links`), at most `pages` pages.
+   */
+  async hypervisors(pages = 50): Promise<NovaHypervisor[]> {
+    const all: NovaHypervisor[] = [];
+    let query = "";
+    for (let page = 0; page < pages; page++) {
+      const body = await this.request<{ hypervisors?: NovaHypervisor[]; hypervisors_links?: Link[] }>(
+        "GET",
+        `/os-hypervisors/detail${query}`,
+      );
+      const found = Array.isArray(body?.hypervisors) ? body.hypervisors : [];
+      all.push(...found);
+      const next = nextPage(body?.hypervisors_links, found.length, found.at(-1)?.id);
+      if (next === null) return all;
+      query = `?${next}`;
     }
-    return { servers, next };
+    throw new NovaError(undefined, `more than ${pages} pages of hypervisors`);
   }
 
   /** GET /servers/{id}/os-instance-actions: what Nova accepted for the server, newest first. */

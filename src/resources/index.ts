@@ -2,6 +2,7 @@ import type { Route } from "../http/route";
 import { extensionRoutes } from "./extensions/routes";
 import { hostRoutes } from "./hosts/routes";
 import { notificationRoutes } from "./notifications/routes";
+import { planRoutes } from "./plans/routes";
 import { segmentRoutes } from "./segments/routes";
 import { versionRoutes } from "./versions/routes";
 import { vmoveRoutes } from "./vmoves/routes";
@@ -12,6 +13,7 @@ export const v1Routes: readonly Route[] = [
   ...extensionRoutes,
   ...segmentRoutes,
   ...hostRoutes,
+  ...planRoutes,
   ...notificationRoutes,
   ...vmoveRoutes,
 ];

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { nowSeconds } from "../../datetime";
 import type { Database } from "../../db/database";
 import { hosts, recoveryReservedClaims } from "../../db/schema";
@@ -140,4 +140,36 @@ export async function returnReservedHost(
       .set({ released_at: at, outcome: "returned", reason: JSON.stringify(reason) })
       .where(and(claimOf(key), sql`${recoveryReservedClaims.released_at} IS NULL`)),
   ]);
+}
+
+/** A segment's host as a recovery plan reads it (D23). */
+export interface SegmentHost {
+  readonly id: number;
+  readonly uuid: string;
+  readonly name: string;
+  readonly reserved: boolean;
+  readonly on_maintenance: boolean;
+  readonly created_at: string;
+}
+
+/** D23: every live host of the segment, as a recovery plan reads them, by name. */
+export async function segmentHosts(db: Database, segmentUuid: string): Promise<SegmentHost[]> {
+  const rows = await db
+    .select({
+      id: hosts.id,
+      uuid: hosts.uuid,
+      name: hosts.name,
+      reserved: hosts.reserved,
+      on_maintenance: hosts.on_maintenance,
+      created_at: hosts.created_at,
+    })
+    .from(hosts)
+    .where(and(eq(hosts.failover_segment_id, segmentUuid), eq(hosts.deleted, 0)))
+    .orderBy(asc(hosts.name));
+  return rows.map((r) => ({
+    ...r,
+    created_at: r.created_at ?? "",
+    reserved: r.reserved ?? false,
+    on_maintenance: r.on_maintenance ?? false,
+  }));
 }
