@@ -39,6 +39,18 @@ export interface Env
   /** `[nova] nova_catalog_admin_info` and `os_region_name`: Nova in the catalog without NOVA_URL (D14). */
   NOVA_CATALOG_ADMIN_INFO?: string;
   OS_REGION_NAME?: string;
+  /** A bearer token that may read /metrics besides the policy rule (a secret). */
+  METRICS_TOKEN?: string;
+  /** Where notification events are posted: http(s) URLs, separated by spaces or commas. */
+  WEBHOOK_URLS?: string;
+  /** The Standard Webhooks signing secret, `whsec_` and base64 (a secret). */
+  WEBHOOK_SECRET?: string;
+  /** The queue the notification events are delivered through. */
+  WEBHOOKS?: Queue<unknown>;
+  /** The deployment's public root, e.g. https://masakari.example.com, for links to the console. */
+  PUBLIC_URL?: string;
+  /** A demo cloud: the console may take a host of the Nova stand-in at NOVA_URL down. */
+  DEMO_MODE?: string;
 }
 
 /** What a run's Workflow instance is started with. */
@@ -172,6 +184,52 @@ const STEERING_OPTIONS = {
   STORM_GUARD_WINDOW: integerSetting(600, 0),
 };
 
+/** Several http(s) URLs, separated by spaces or commas; empty is none. */
+const urlList = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const urls = (v ?? "").split(/[\s,]+/).filter(Boolean);
+      for (const url of urls) {
+        if (!z.url({ protocol: /^https?$/ }).safeParse(url).success) {
+          ctx.addIssue({ code: "custom", message: `must be http(s) URLs, got ${JSON.stringify(url)}` });
+          return z.NEVER;
+        }
+      }
+      return urls;
+    });
+
+/** A Standard Webhooks secret: `whsec_` then base64 of at least 24 bytes. */
+const webhookSecret = () =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      const body = v.trim().replace(/^whsec_/, "");
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = Uint8Array.from(atob(body), (ch) => ch.charCodeAt(0));
+      } catch {}
+      if (!bytes || bytes.length < 24) {
+        ctx.addIssue({ code: "custom", message: "must be whsec_ followed by base64 of at least 24 random bytes" });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+/** Ours: what an operator watches recoveries with (the console, /metrics, webhooks). */
+const WATCH_OPTIONS = {
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+  WEBHOOK_URLS: urlList(),
+  WEBHOOK_SECRET: webhookSecret(),
+  DEMO_MODE: booleanSetting(false),
+};
+
 const ENGINE_LIMITS = {
   RECOVERY_SUBREQUESTS_PER_INSTANCE: integerSetting(800, 100),
   RECOVERY_STEPS_PER_INSTANCE: integerSetting(5000, 100),
@@ -252,6 +310,8 @@ const settings = z.object({
   ...RECOVERY_OPTIONS,
   ...ENGINE_LIMITS,
   ...STEERING_OPTIONS,
+  ...WATCH_OPTIONS,
+  PUBLIC_URL: optionalUrl(),
   POLICY: z
     .string()
     .optional()
@@ -283,6 +343,14 @@ export interface Config {
   readonly tokenCacheSeconds: number;
   readonly recovery: RecoveryOptions;
   readonly engineLimits: EngineLimits;
+  /** A bearer token that may read /metrics besides the policy rule. */
+  readonly metricsToken: string | undefined;
+  /** Where notification events go, and the key that signs them; undefined: no webhooks. */
+  readonly webhooks: { readonly urls: readonly string[]; readonly secret: Uint8Array } | undefined;
+  /** The deployment's public root, without a trailing slash, when set. */
+  readonly publicUrl: string | undefined;
+  /** The console may take a host of the Nova stand-in at NOVA_URL down (`npm run demo`). */
+  readonly demo: boolean;
   /**
    * Why /v1 cannot be served: AUTH_STRATEGY=keystone without the Worker's
    * Keystone identity. The Worker starts (secrets are often set after the
@@ -362,6 +430,9 @@ export function loadConfig(env: Partial<Env>): Config {
   // Only local development and tests run noauth2: half an identity there
   // is a mistake to fix before anything starts.
   if (problem !== undefined && s.AUTH_STRATEGY === "noauth2") throw new Error(`${PREFIX} ${problem}`);
+  if (s.WEBHOOK_URLS.length > 0 && !s.WEBHOOK_SECRET)
+    throw new Error(`${PREFIX} WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events`);
+  if (s.DEMO_MODE && !s.NOVA_URL) throw new Error(`${PREFIX} DEMO_MODE needs NOVA_URL: the Nova stand-in`);
   let unservable: string | undefined;
   if (s.AUTH_STRATEGY === "keystone" && identity === undefined) {
     unservable = `${PREFIX} AUTH_STRATEGY=keystone needs KEYSTONE_URL and the Worker's own identity: KEYSTONE_APPLICATION_CREDENTIAL_ID and _SECRET, or KEYSTONE_SERVICE_USER, _PASSWORD and _PROJECT`;
@@ -378,6 +449,11 @@ export function loadConfig(env: Partial<Env>): Config {
     keystone: identity && !("problem" in identity) ? identity : undefined,
     tokenCacheSeconds: s.TOKEN_CACHE_SECONDS,
     unservable,
+    metricsToken: s.METRICS_TOKEN,
+    webhooks:
+      s.WEBHOOK_URLS.length > 0 && s.WEBHOOK_SECRET ? { urls: s.WEBHOOK_URLS, secret: s.WEBHOOK_SECRET } : undefined,
+    publicUrl: s.PUBLIC_URL?.replace(/\/+$/, ""),
+    demo: s.DEMO_MODE,
     engineLimits: { subrequests: s.RECOVERY_SUBREQUESTS_PER_INSTANCE, steps: s.RECOVERY_STEPS_PER_INSTANCE },
     recovery: {
       waitPeriodAfterServiceUpdate: s.WAIT_PERIOD_AFTER_SERVICE_UPDATE,

@@ -428,6 +428,17 @@ describe("upstream's details", () => {
     expect((await vmovesOf(uuid)).map((m: Json) => [m.status, m.message])).toEqual([["failed", "Conflict"]]);
   });
 
+  it("Nova calls that fail are counted on the run, for /metrics; a clean recovery counts none", async () => {
+    const refused = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { server: refused.servers.vm, action: "evacuate", status: 409 });
+    const failing = await recover(hostDown(refused.failed));
+    const clean = await recover(hostDown((await traceCluster("auto", [{ name: "vm" }])).failed));
+    const counted = async (uuid: string) =>
+      sql("SELECT run, nova_errors FROM recovery_runs WHERE notification_uuid = ?", uuid);
+    expect(await counted(failing)).toEqual([{ run: 1, nova_errors: 1 }]);
+    expect(await counted(clean)).toEqual([{ run: 1, nova_errors: 0 }]);
+  });
+
   it("the VM moves of an attempt whose reserved host Nova cannot enable are ignored, not left pending", async () => {
     const cluster = await traceCluster("reserved_host", [{ name: "vm" }]);
     const newer = `${cluster.reserved}-new`;

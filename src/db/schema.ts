@@ -256,6 +256,8 @@ export const recoveryRuns = sqliteTable(
     /** The most steps and subrequests one of the run's Workflow instances used (its own or a phase's). */
     max_steps: integer("max_steps"),
     max_subrequests: integer("max_subrequests"),
+    /** Nova calls the run's instances saw fail, added as each records its usage (/metrics). */
+    nova_errors: integer("nova_errors").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.notification_uuid, t.run] })],
 );
@@ -347,6 +349,8 @@ export const recoveryPhases = sqliteTable(
     done_at: text("done_at"),
     max_steps: integer("max_steps"),
     max_subrequests: integer("max_subrequests"),
+    /** Nova calls the phase's links saw fail (/metrics). */
+    nova_errors: integer("nova_errors").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.scope] })],
 );

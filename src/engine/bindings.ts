@@ -13,7 +13,7 @@ import { RecoveryError } from "./errors";
  * Worker's Keystone catalog, with the Worker's own token; without a Keystone
  * identity, NOVA_URL and no token (a Nova stand-in).
  */
-export function engineNova(config: Config, sent?: () => void): Nova {
+export function engineNova(config: Config, sent?: () => void, failed?: () => void): Nova {
   const keystone = config.keystone && keystoneClient(config.keystone);
   const catalog = config.recovery.novaCatalog;
   return new Nova({
@@ -28,6 +28,7 @@ export function engineNova(config: Config, sent?: () => void): Nova {
     refused: (token) => keystone?.forgetToken(token),
     timeoutMs: config.novaTimeoutMs,
     sent,
+    failed,
   });
 }
 

@@ -188,7 +188,11 @@ async function releaseLocks(recovery: Recovery): Promise<void> {
 async function recordUsage(recovery: Recovery): Promise<void> {
   const { steps, db, notificationUuid, run } = recovery;
   // This step and its write count too.
-  const usage = { steps: steps.meter.steps + 1, subrequests: steps.meter.subrequests + 2 };
+  const usage = {
+    steps: steps.meter.steps + 1,
+    subrequests: steps.meter.subrequests + 2,
+    novaErrors: steps.meter.novaErrors,
+  };
   await steps.do("usage", () => recordRunUsage(db, notificationUuid, run, usage), { journal: false });
 }
 

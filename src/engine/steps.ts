@@ -25,6 +25,8 @@ const STEP: WorkflowStepConfig = {
 export class Meter {
   steps = 0;
   subrequests = 0;
+  /** Nova calls that failed (an error status, or no answer), for /metrics. */
+  novaErrors = 0;
 }
 
 /** A D1 client that counts every statement it runs as a subrequest of `meter`. */

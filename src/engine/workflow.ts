@@ -45,7 +45,11 @@ export function recoveryContext(
     options: config.recovery,
     limits: config.engineLimits,
     db: database(client),
-    nova: engineNova(config, () => meter.subrequests++),
+    nova: engineNova(
+      config,
+      () => meter.subrequests++,
+      () => meter.novaErrors++,
+    ),
     steps,
     log: logFor(subject),
     workflows,

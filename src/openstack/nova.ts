@@ -49,6 +49,8 @@ export interface NovaSettings {
   readonly timeoutMs: number;
   /** Called once per request sent (the engine counts its subrequests). */
   readonly sent?: () => void;
+  /** Called once per request that failed: an error status, or no answer (the engine counts them). */
+  readonly failed?: () => void;
 }
 
 export interface NovaService {
@@ -179,6 +181,7 @@ export class Nova {
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
     } catch {
+      this.settings.failed?.();
       throw new NovaError(undefined, `no answer within ${this.settings.timeoutMs} ms`);
     }
     const text = await response.text();
@@ -194,6 +197,7 @@ export class Nova {
       return this.request(method, path, body, false);
     }
     if (!response.ok) {
+      this.settings.failed?.();
       const requestId = response.headers.get("x-openstack-request-id") ?? undefined;
       throw new NovaError(response.status, faultMessage(parsed, response.status), requestId);
     }

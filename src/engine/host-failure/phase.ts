@@ -186,6 +186,7 @@ export async function runLink(recovery: Recovery, params: EvacuationParams): Pro
     await recordPhaseUsage(db, uuid, run, scope, {
       steps: steps.meter.steps + 1,
       subrequests: steps.meter.subrequests + 1,
+      novaErrors: steps.meter.novaErrors,
     });
     return null;
   });

@@ -93,20 +93,20 @@ export async function advanceLinkGeneration(db: Database, phase: PhaseRow): Prom
   return row !== null;
 }
 
-/** Keeps the most steps and subrequests one of the phase's instances used. */
+/** Keeps the most steps and subrequests one of the phase's instances used, and adds the Nova calls it saw fail. */
 export async function recordPhaseUsage(
   db: Database,
   uuid: string,
   run: number,
   scope: string,
-  usage: { steps: number; subrequests: number },
+  usage: { steps: number; subrequests: number; novaErrors: number },
 ): Promise<void> {
   await db.$client
     .prepare(
       `UPDATE recovery_phases SET max_steps = max(coalesce(max_steps, 0), ?),
-         max_subrequests = max(coalesce(max_subrequests, 0), ?) WHERE ${KEY}`,
+         max_subrequests = max(coalesce(max_subrequests, 0), ?), nova_errors = nova_errors + ? WHERE ${KEY}`,
     )
-    .bind(usage.steps, usage.subrequests, uuid, run, scope)
+    .bind(usage.steps, usage.subrequests, usage.novaErrors, uuid, run, scope)
     .run();
 }
 

@@ -266,18 +266,22 @@ export async function endRun(
   return changed.length > 0;
 }
 
-/** Keeps the most steps and subrequests one of the run's instances used. */
+/**
+ * Keeps the most steps and subrequests one of the run's instances used, and
+ * adds the Nova calls that instance saw fail.
+ */
 export async function recordRunUsage(
   db: Database,
   uuid: string,
   run: number,
-  usage: { steps: number; subrequests: number },
+  usage: { steps: number; subrequests: number; novaErrors: number },
 ): Promise<void> {
   await db
     .update(recoveryRuns)
     .set({
       max_steps: sql`max(coalesce(${recoveryRuns.max_steps}, 0), ${usage.steps})`,
       max_subrequests: sql`max(coalesce(${recoveryRuns.max_subrequests}, 0), ${usage.subrequests})`,
+      nova_errors: sql`${recoveryRuns.nova_errors} + ${usage.novaErrors}`,
     })
     .where(and(eq(recoveryRuns.notification_uuid, uuid), eq(recoveryRuns.run, run)));
 }
