@@ -27,6 +27,8 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
       ["os-storm-guard", ["discoverable"]],
       ["os-recovery-plans", ["host", "segment", "discoverable"]],
       ["os-evacuation-priorities", ["discoverable"]],
+      // Ours: a notification's recovery as Server-Sent Events (the console's live pages).
+      ["os-notification-events", ["index", "discoverable"]],
     ].flatMap(([resource, actions]) =>
       (actions as string[]).map((action) => [`os_masakari_api:${resource}:${action}`, "rule:admin_api"]),
     ),
@@ -72,6 +74,9 @@ export const policies = {
   plans: {
     host: "os_masakari_api:os-recovery-plans:host",
     segment: "os_masakari_api:os-recovery-plans:segment",
+  },
+  events: {
+    index: "os_masakari_api:os-notification-events:index",
   },
 } as const;
 

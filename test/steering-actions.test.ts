@@ -240,6 +240,7 @@ describe("GET /v1/extensions", () => {
       "os-evacuation-priorities",
       "os-hosts",
       "os-notification-actions",
+      "os-notification-events",
       "os-recovery-plans",
       "os-storm-guard",
       "segments",

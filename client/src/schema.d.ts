@@ -943,6 +943,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a notification's recovery: Server-Sent Events (os-notification-events)
+         * @description Ours. A `text/event-stream`: `event: notification` with `{"notification": ...}` as the show answers it at the request's microversion (recovery_workflow_details from 1.1), first at once, then each time it changes; from 1.3, to a caller os_masakari_api:vmoves:index allows, `event: vmoves` with `{"vmoves": [...]}`, the VM moves that changed. Ends with `event: end` and `{"reason": "final"}` once the notification is finished, failed or ignored, `"limit"` after 300 ticks (reconnect), `"gone"` or `"error"`. D1 is asked once every 1000 ms, one statement, only while the client reads. Needs os_masakari_api:notifications:detail too.
+         */
+        get: operations["get:notifications:by-id:events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{project_id}/notifications/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a notification's recovery: Server-Sent Events (os-notification-events)
+         * @description Ours. A `text/event-stream`: `event: notification` with `{"notification": ...}` as the show answers it at the request's microversion (recovery_workflow_details from 1.1), first at once, then each time it changes; from 1.3, to a caller os_masakari_api:vmoves:index allows, `event: vmoves` with `{"vmoves": [...]}`, the VM moves that changed. Ends with `event: end` and `{"reason": "final"}` once the notification is finished, failed or ignored, `"limit"` after 300 ticks (reconnect), `"gone"` or `"error"`. D1 is asked once every 1000 ms, one statement, only while the client reads. Needs os_masakari_api:notifications:detail too.
+         */
+        get: operations["get:notifications:by-id:events:project"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notifications/{notification_id}/vmoves": {
         parameters: {
             query?: never;
@@ -4878,6 +4918,86 @@ export interface operations {
             406: components["responses"]["Fault_406"];
             409: components["responses"]["Fault_409"];
             413: components["responses"]["Fault_413"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:notifications:by-id:events": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
+            415: components["responses"]["Fault_415"];
+            500: components["responses"]["Fault_500"];
+            503: components["responses"]["Fault_503"];
+        };
+    };
+    "get:notifications:by-id:events:project": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The microversion asked for: `instance-ha X.Y` (1.0-1.3) or `instance-ha latest`; 1.0 without it.
+                 * @example instance-ha 1.3
+                 */
+                "OpenStack-API-Version"?: components["parameters"]["microversion"];
+                /** @description A bookmark from an earlier response: a GET then reads at least that new (read replicas; ours). */
+                "x-d1-bookmark"?: components["parameters"]["bookmark"];
+            };
+            path: {
+                /** @description The caller's project, as upstream's router also accepts it; must match the token's project. */
+                project_id: components["parameters"]["project_id"];
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "x-openstack-request-id": components["headers"]["RequestId"];
+                    "OpenStack-API-Version": components["headers"]["Microversion"];
+                    "x-d1-bookmark": components["headers"]["Bookmark"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Fault_400"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Fault_403"];
+            404: components["responses"]["Fault_404"];
+            406: components["responses"]["Fault_406"];
             415: components["responses"]["Fault_415"];
             500: components["responses"]["Fault_500"];
             503: components["responses"]["Fault_503"];

@@ -26,6 +26,12 @@ const EXTENSIONS = [
       "Operator actions on a notification: retry, abort, ignore, release (POST .../notifications/{id}/action).",
   },
   {
+    name: "NotificationEvents",
+    alias: "os-notification-events",
+    description:
+      "A notification's recovery as it happens: Server-Sent Events of the notification and its VM moves (GET .../notifications/{id}/events).",
+  },
+  {
     name: "RecoveryPlans",
     alias: "os-recovery-plans",
     description: "What the engine would do if a host failed now, and whether it would fit (GET .../recovery-plan).",

@@ -36,6 +36,25 @@ export async function recoveryWorkflowDetails(db: Database, uuid: string, type: 
       .where(eq(recoveryProgress.notification_uuid, uuid))
       .orderBy(asc(recoveryProgress.timestamp), asc(recoveryProgress.id)),
   ]);
+  return workflowDetailsOf(tasks, messages, type);
+}
+
+type TaskRow = Pick<typeof recoveryTasks.$inferSelect, "id" | "run" | "flow" | "name" | "state" | "progress">;
+type MessageRow = Pick<
+  typeof recoveryProgress.$inferSelect,
+  "id" | "run" | "flow" | "task" | "timestamp" | "progress" | "message"
+>;
+
+/**
+ * The details from a notification's task and progress rows, tasks by run,
+ * flow and id, messages by timestamp and id (as recoveryWorkflowDetails
+ * reads them; the events stream reads them in one statement of its own).
+ */
+export function workflowDetailsOf(
+  tasks: readonly TaskRow[],
+  messages: readonly MessageRow[],
+  type: string,
+): TaskDetails[] {
   const flowOf = (row: { run: number; flow: number }) => `${row.run}/${row.flow}`;
   const flows = [...new Set(tasks.map(flowOf))];
   return flows.flatMap((flow) =>

@@ -4,7 +4,7 @@ import { notifications } from "../../db/schema";
 import { engineNova, engineWorkflows } from "../../engine/bindings";
 import { startRun } from "../../engine/instances";
 import { ACTIONABLE, act } from "../../engine/steering";
-import { authorize } from "../../http/auth";
+import { authorize, credentials, ownTarget } from "../../http/auth";
 import { badRequest, conflict, messages, notFound, orFault } from "../../http/faults";
 import { atLeast } from "../../http/microversion";
 import { listQuery, pageRequest, pageRows } from "../../http/paging";
@@ -16,6 +16,7 @@ import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
 import { recoveryWorkflowDetails } from "./details";
+import { EVENTS_INTERVAL_MS, EVENTS_MAX_TICKS, eventStream, NotificationWatch } from "./events";
 import { ACTIONS, actionSchema, createSchema, type NotificationType, payloadSchemas } from "./schemas";
 import { createNotification, findNotification, listNotifications } from "./store";
 import { notificationSchema, notificationView } from "./view";
@@ -158,6 +159,38 @@ export const notificationRoutes: Route[] = [
         ? await recoveryWorkflowDetails(db, after.notification_uuid, after.type)
         : undefined;
       return reply(c, 202, { notification: notificationView(after, { workflowDetails }) });
+    },
+  }),
+
+  // Ours (os-notification-events): what the console's notification page follows.
+  route({
+    method: "GET",
+    path: "/notifications/:id/events",
+    policy: policies.events.index,
+    docs: {
+      summary: "Follow a notification's recovery: Server-Sent Events (os-notification-events)",
+      tag: TAG,
+      ok: { status: 200 },
+      faults: [404],
+      description: `Ours. A \`text/event-stream\`: \`event: notification\` with \`{"notification": ...}\` as the show answers it at the request's microversion (recovery_workflow_details from 1.1), first at once, then each time it changes; from 1.3, to a caller os_masakari_api:vmoves:index allows, \`event: vmoves\` with \`{"vmoves": [...]}\`, the VM moves that changed. Ends with \`event: end\` and \`{"reason": "final"}\` once the notification is finished, failed or ignored, \`"limit"\` after ${EVENTS_MAX_TICKS} ticks (reconnect), \`"gone"\` or \`"error"\`. D1 is asked once every ${EVENTS_INTERVAL_MS} ms, one statement, only while the client reads. Needs os_masakari_api:notifications:detail too.`,
+    },
+    handler: async (c, { params: { id } }) => {
+      // It shows what the show shows, and the VM moves only to whom their list would.
+      authorize(c, policies.notifications.detail);
+      const context = c.get("context");
+      const version = c.get("apiVersion");
+      const moves =
+        atLeast(version, 1, 3) &&
+        c.get("config").policy.allows(policies.vmoves.index, credentials(context), ownTarget(context));
+      if (!isUuidLike(id)) throw notFound(messages.notificationNotFound(id));
+      const watch = new NotificationWatch(c.get("db"), id, { details: atLeast(version, 1, 1), moves });
+      const first = await watch.tick();
+      if (!first) throw notFound(messages.notificationNotFound(id));
+      return c.body(eventStream(watch, first, c.get("log")), 200, {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache, no-transform",
+        "X-Accel-Buffering": "no",
+      });
     },
   }),
 
