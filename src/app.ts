@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { Config } from "./config";
+import { consoleApi } from "./console/api";
 import { authentication } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { Fault, messages } from "./http/faults";
@@ -44,6 +45,10 @@ export function createApp(config: Config): Hono<AppEnv> {
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.route("/v1", v1(config));
+
+  // The web console's API (src/console/api.ts): its session, and /v1 through
+  // this same app with the session's token. Its pages are static assets.
+  app.route("/console/api", consoleApi(config, app));
 
   // Every other path: the versions app (docs/upstream.md,
   // "Versions documents"). No request id, no auth.
