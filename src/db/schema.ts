@@ -486,6 +486,80 @@ export const recoveryStorm = sqliteTable(
   (t) => [index("recovery_storm_segment_at").on(t.segment_uuid, t.at)],
 );
 
+export const EVENT_KINDS = ["status", "held"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/**
+ * Webhooks' outbox (docs/webhooks.md): a row per notification status change
+ * (`status`; creation too, from no status) and per storm-guard hold (`held`),
+ * written by SQLite triggers (migrations/0009_webhooks.sql) in the very
+ * statement that makes the change, so that no writer can miss one. `id`
+ * orders them (AUTOINCREMENT: never reused once old rows are pruned);
+ * `event_uuid` is the CloudEvent id and `webhook-id`. Host and segment are
+ * copied as they were, so every retry sends the same body. A migration that
+ * rebuilds `notifications` or `recovery_storm` drops their triggers: it must
+ * create them again.
+ */
+export const notificationEvents = sqliteTable(
+  "notification_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    event_uuid: text("event_uuid", { length: 36 }).notNull(),
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    kind: text("kind", { enum: EVENT_KINDS }).notNull(),
+    notification_type: text("notification_type"),
+    host_uuid: text("host_uuid", { length: 36 }),
+    host_name: text("host_name"),
+    segment_uuid: text("segment_uuid", { length: 36 }),
+    segment_name: text("segment_name"),
+    old_status: text("old_status"),
+    new_status: text("new_status"),
+    /** A hold's count: other hosts of the segment down, and its hosts in all. */
+    down: integer("down"),
+    hosts: integer("hosts"),
+    /** ISO 8601 with milliseconds, as the trigger wrote it: the CloudEvent's `time`. */
+    at: text("at").notNull(),
+    /** When it was sent to the queue, once per URL; NULL while it waits to be published. */
+    queued_at: text("queued_at"),
+  },
+  (t) => [
+    uniqueIndex("notification_events_uuid").on(t.event_uuid),
+    index("notification_events_unqueued").on(t.id).where(sql`queued_at IS NULL`),
+    index("notification_events_notification").on(t.notification_uuid, t.id),
+  ],
+);
+
+export const DELIVERY_STATES = ["queued", "delivered", "failed"] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/**
+ * Each event's delivery to each URL: `queued` once published, then
+ * `delivered` (a 2xx), or `failed` once the dead-letter queue has it (or no
+ * outcome came in two days). A `queued` one holds back the later events of
+ * its notification to that URL, so each URL gets them in order.
+ */
+export const notificationEventDeliveries = sqliteTable(
+  "notification_event_deliveries",
+  {
+    event_id: integer("event_id").notNull(),
+    url: text("url").notNull(),
+    notification_uuid: text("notification_uuid", { length: 36 }).notNull(),
+    state: text("state", { enum: DELIVERY_STATES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** The last attempt's HTTP status, or why it had none. */
+    last_status: integer("last_status"),
+    last_error: text("last_error"),
+    created_at: text("created_at").notNull(),
+    updated_at: text("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.event_id, t.url] }),
+    index("notification_event_deliveries_queued")
+      .on(t.notification_uuid, t.url, t.event_id)
+      .where(sql`state = 'queued'`),
+  ],
+);
+
 export type SegmentRow = typeof failoverSegments.$inferSelect;
 export type HostRow = typeof hosts.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
