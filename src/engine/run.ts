@@ -1,6 +1,7 @@
 import { nowSeconds } from "../datetime";
 import type { NotificationStatus, RecoveryMethod } from "../db/schema";
 import { NovaError } from "../openstack/nova";
+import { publishFromEngine } from "../webhooks/worker";
 import type { Recovery } from "./context";
 import { RecoveryError, statusOf } from "./errors";
 import { recoverHost } from "./host-failure/flows";
@@ -74,7 +75,7 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
   // One step opens the run: record it, read the notification, upstream's
   // RPC-path segment check, and a first claim (D16: new/error → running,
   // one run per source host at a time).
-  const opening = await steps.do("start", async (): Promise<Opening> => {
+  const open = withEvents(recovery, async (): Promise<Opening> => {
     if (run === 1) await recordFirstRun(db, uuid);
     const latest = await latestRun(db, uuid);
     const subject = await readSubject(db, uuid);
@@ -105,6 +106,7 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
     if (claim === "not-claimable") await endRun(db, uuid, run);
     return claim === "not-claimable" ? { outcome: "skipped" } : { outcome: claim, start };
   });
+  const opening = await steps.do("start", open);
   if (opening.outcome !== "claimed" && opening.outcome !== "host-busy") {
     log.info(OPENINGS[opening.outcome]);
     await recordUsage(recovery);
@@ -113,7 +115,10 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
   const start = opening.start;
   for (let attempt = 2; opening.outcome === "host-busy"; attempt++) {
     await steps.sleep(`host busy ${attempt - 1}`, hostBusyWait(attempt - 1));
-    const claim = await steps.do(`claim ${attempt}`, () => claimNotification(db, uuid, run));
+    const claim = await steps.do(
+      `claim ${attempt}`,
+      withEvents(recovery, () => claimNotification(db, uuid, run)),
+    );
     if (claim === "claimed") break;
     if (claim === "not-claimable") {
       log.info(OPENINGS.skipped);
@@ -128,13 +133,30 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
   // The periodic task re-reads the notification after its run: an error
   // there becomes failed (docs/engine.md, "Periodic work").
   if (start.mode === "periodic" && status === "error") status = "failed";
-  const written = await steps.do("finish", () => finishNotification(db, uuid, run, status));
+  const written = await steps.do(
+    "finish",
+    withEvents(recovery, () => finishNotification(db, uuid, run, status)),
+  );
   log.info(
     written ? `exits with status: ${status}` : `ends as ${status}, but the notification was no longer this run's`,
   );
   await releaseLocks(recovery);
   await recordUsage(recovery);
   return status;
+}
+
+/**
+ * A step that may change the notification's status (or hold it), followed
+ * by publishing the webhook events its writes made (docs/webhooks.md); a
+ * step run twice publishes twice, which sends nothing twice.
+ */
+function withEvents<T>(recovery: Recovery, body: () => Promise<T>): () => Promise<T> {
+  return async () => {
+    const result = await body();
+    const published = await publishFromEngine(recovery.db, recovery.log);
+    recovery.steps.meter.subrequests += published.sends;
+    return result;
+  };
 }
 
 /** A host failure: COMPUTE_HOST, STOPPED, its power known to be off. */

@@ -15,6 +15,7 @@ import { validate } from "../../http/validation";
 import { policies } from "../../policy";
 import { isUuidLike } from "../../validation/formats";
 import { arrayOf, wrapped } from "../../validation/shapes";
+import { outboxOf, publish } from "../../webhooks/outbox";
 import { recoveryWorkflowDetails } from "./details";
 import { EVENTS_INTERVAL_MS, EVENTS_MAX_TICKS, eventStream, NotificationWatch } from "./events";
 import { ACTIONS, actionSchema, createSchema, type NotificationType, payloadSchemas } from "./schemas";
@@ -112,6 +113,9 @@ export const notificationRoutes: Route[] = [
         c.get("config").duplicateNotificationInterval,
       );
       const row = orFault(result, REFUSALS.create, notification);
+      // Its `new` event for webhooks (docs/webhooks.md); the cron sends one missed.
+      const outbox = outboxOf(c.get("config"), c.env);
+      if (outbox) await afterResponse(c, "publishing webhook events", () => publish(c.get("db"), outbox));
       // D13: the engine's first run, as upstream's RPC cast. Starting it
       // never fails the 202: the row is stored, and a start that is lost is
       // made by the periodic task (src/engine/periodic.ts).
@@ -154,6 +158,9 @@ export const notificationRoutes: Route[] = [
         if (action === "release" && now.status === "new") throw conflict(messages.notHeld(row.notification_uuid));
         throw conflict(messages.actionNotAllowed(row.notification_uuid, action, now.status, ACTIONABLE[action]));
       }
+      // The action's event for webhooks (docs/webhooks.md).
+      const outbox = outboxOf(config, c.env);
+      if (outbox) await afterResponse(c, "publishing webhook events", () => publish(db, outbox));
       const after = (await findNotification(db, row.notification_uuid)) ?? row;
       const workflowDetails = atLeast(c.get("apiVersion"), 1, 1)
         ? await recoveryWorkflowDetails(db, after.notification_uuid, after.type)
