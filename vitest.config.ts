@@ -41,9 +41,20 @@ export default defineConfig(async () => {
               scriptPath: "./test/fakes/nova.mjs",
               compatibilityDate: "2026-11-01",
             },
+            // Where test/webhooks.test.ts delivers its events.
+            {
+              name: "webhook-receiver",
+              modules: true,
+              scriptPath: "./test/fakes/webhook-receiver.mjs",
+              compatibilityDate: "2026-11-01",
+            },
           ],
           outboundService: "fake-openstack",
-          serviceBindings: { FAKE_OPENSTACK: "fake-openstack", NOVA_STAND_IN: "nova-stand-in" },
+          serviceBindings: {
+            FAKE_OPENSTACK: "fake-openstack",
+            NOVA_STAND_IN: "nova-stand-in",
+            WEBHOOK_RECEIVER: "webhook-receiver",
+          },
         },
       }),
     ],
