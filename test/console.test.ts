@@ -268,7 +268,11 @@ describe("the session under keystone", () => {
   it("the permissions are the API's policy for this caller: defaults, and POLICY overrides", async () => {
     const member = cookieFor(tokenOf("member"));
     const info = (await keystone("GET", "/console/api/session", { headers: { cookie: member } })).json;
-    expect(info).toMatchObject({ signed_in: true, user: { id: "u-member", name: "someone" }, roles: ["member", "reader"] });
+    expect(info).toMatchObject({
+      signed_in: true,
+      user: { id: "u-member", name: "someone" },
+      roles: ["member", "reader"],
+    });
     expect(Object.values(info.permissions).some((v) => v === true)).toBe(false);
     const operators = consoleWith({
       ...KEYSTONE_SETTINGS,
@@ -294,7 +298,9 @@ describe("the session under keystone", () => {
   it("a cookie Keystone no longer knows: not signed in, and the cookie cleared", async () => {
     const res = await keystone("GET", "/console/api/session", { headers: { cookie: cookieFor("nobody-knows-this") } });
     expect([res.status, res.json.signed_in]).toEqual([200, false]);
-    expect(res.headers.get("set-cookie")).toBe(`${COOKIE}=; Path=/console; HttpOnly; Secure; SameSite=Strict; Max-Age=0`);
+    expect(res.headers.get("set-cookie")).toBe(
+      `${COOKIE}=; Path=/console; HttpOnly; Secure; SameSite=Strict; Max-Age=0`,
+    );
   });
 
   it("a session's CSRF token is its own: another session's is refused", async () => {
