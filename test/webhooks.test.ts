@@ -520,6 +520,30 @@ describe("publishing", () => {
     }
   });
 
+  it("steps run twice, or whose results are lost, send each event once, in order", async () => {
+    const { endpoints, harness, delivery } = setup();
+    const { hosts } = await segmentWith(1);
+    const uuid = await seedNotification(hosts[0].uuid, "new", {
+      type: "PROCESS",
+      payload: '{"event": "STARTED", "process_name": "nova-compute"}',
+    });
+    const runtime = new Runtime(loadConfig(env));
+    runtime.faults = [
+      { kind: "twice", step: "start" },
+      { kind: "lost-journal", step: "finish" },
+    ];
+    await runtime.start(uuid);
+    await runtime.settle();
+    await runtime.close();
+    expect(runtime.faults).toEqual([]);
+    const events = await eventsOf(uuid);
+    expect(events.map((e) => e.new_status)).toEqual(["new", "running", "finished"]);
+    await harness.run(delivery);
+    for (const endpoint of endpoints) {
+      expect((await received(endpoint)).map((r) => r.headers["webhook-id"])).toEqual(events.map((e) => e.event_uuid));
+    }
+  });
+
   it("a storm-guard hold is an event with the guard's count, published by the run's first step", async () => {
     const { endpoints, harness, delivery } = setup();
     const { segment, hosts } = await segmentWith(2);
