@@ -28,6 +28,7 @@ SUITES=(
   test:smoke
   test:client
   test:docs
+  test:console
 )
 
 log() { echo "test:e2e: $*" >&2; }
