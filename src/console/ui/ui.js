@@ -98,7 +98,7 @@ export function explain(error) {
         `A host ${what === "segment" ? "of this segment" : ""} has a failure notification that is still new, running or in error. ` +
         `Masakari will not let the ${what} be ${verb} until that recovery is over, so it is not pulled from under the engine. ` +
         "Wait for the notification to finish, or resolve it (ignore or abort it) on its page, then try again.",
-      link: { href: "#/notifications?status=running", text: "See running notifications" },
+      link: { href: "#/notifications", text: "See the notifications" },
     };
   }
   if (status === 409 && /already exists/.test(message))
