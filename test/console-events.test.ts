@@ -266,9 +266,8 @@ describe("GET /v1/notifications/{id}/events", () => {
       new Request(`http://masakari.test/v1/notifications/${uuid}/events`, { headers: { "x-auth-token": member } }),
       recordedEnv,
     );
-    expect((await stillRefused.json()).forbidden.message).toBe(
-      "Policy doesn't allow os_masakari_api:notifications:detail to be performed.",
-    );
+    const body = (await stillRefused.json()) as { forbidden: { message: string } };
+    expect(body.forbidden.message).toBe("Policy doesn't allow os_masakari_api:notifications:detail to be performed.");
   });
 
   it("is listed in /v1/extensions as os-notification-events, and its statement seeks indexes", async () => {
