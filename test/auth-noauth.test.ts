@@ -58,11 +58,19 @@ describe("D8: noauth2 makes every caller admin", () => {
       name,
     });
 
+    // Upstream master's six extensions and ours: D21-D24's four (README.md,
+    // "Where we differ from Masakari", rows D21-D24) and os-notification-events
+    // (docs/console.md), sorted by alias.
     const extensions = await get("/v1/extensions", { headers });
     expect(extensions.json.extensions.map((e: { alias: string }) => e.alias)).toEqual([
       "extensions",
       "notifications",
+      "os-evacuation-priorities", // ours, D24
       "os-hosts",
+      "os-notification-actions", // ours, D21
+      "os-notification-events", // ours, docs/console.md
+      "os-recovery-plans", // ours, D23
+      "os-storm-guard", // ours, D22
       "segments",
       "versions",
       "vmoves",

@@ -263,7 +263,7 @@ describe("keystone settings", () => {
 });
 
 describe("the recovery engine's options: upstream's names and defaults", () => {
-  it("upstream's defaults", () => {
+  it("upstream's defaults, and ours (D22, D24)", () => {
     expect(loadConfig({}).recovery).toEqual({
       waitPeriodAfterServiceUpdate: 180,
       waitPeriodAfterEvacuation: 90,
@@ -281,14 +281,19 @@ describe("the recovery engine's options: upstream's names and defaults", () => {
         ignoreInstancesInErrorState: false,
         addReservedHostToAggregate: false,
         serviceDisableReason: "Masakari detected host failed.",
+        // Ours, D24 (README.md, row D24): no priority key, no exclusion.
+        priorityMetadataKey: undefined,
+        excludeMetadata: undefined,
       },
       instanceFailure: { processAllInstances: false, haEnabledInstanceMetadataKey: "HA_Enabled" },
       processFailure: { serviceDisableReason: "Masakari detected process failed." },
+      // Ours, D22 (README.md, row D22): more than 50% of a segment's hosts down within 600 s is held.
+      stormGuard: { maxHostsDownPercent: 50, windowSeconds: 600 },
       novaCatalog: { type: "compute", interface: "public", region: undefined },
     });
   });
 
-  it("every option under upstream's name, upper case, prefixed with its group", () => {
+  it("every option under upstream's name, upper case, prefixed with its group; ours (D22, D24) under theirs", () => {
     const recovery = loadConfig({
       WAIT_PERIOD_AFTER_SERVICE_UPDATE: "0",
       WAIT_PERIOD_AFTER_EVACUATION: "30",
@@ -310,6 +315,11 @@ describe("the recovery engine's options: upstream's names and defaults", () => {
       PROCESS_FAILURE_SERVICE_DISABLE_REASON: "process down",
       NOVA_CATALOG_ADMIN_INFO: "compute:nova:internalURL",
       OS_REGION_NAME: "RegionTwo",
+      // Ours, D22 and D24 (README.md, rows D22 and D24), not upstream's.
+      HOST_FAILURE_PRIORITY_METADATA_KEY: " ha-priority ",
+      HOST_FAILURE_EXCLUDE_METADATA: "managed-by = octavia",
+      STORM_GUARD_MAX_HOSTS_DOWN_PERCENT: "33",
+      STORM_GUARD_WINDOW: "300",
     }).recovery;
     expect(recovery).toEqual({
       waitPeriodAfterServiceUpdate: 0,
@@ -328,9 +338,12 @@ describe("the recovery engine's options: upstream's names and defaults", () => {
         ignoreInstancesInErrorState: true,
         addReservedHostToAggregate: true,
         serviceDisableReason: "host down",
+        priorityMetadataKey: "ha-priority",
+        excludeMetadata: { key: "managed-by", value: "octavia" },
       },
       instanceFailure: { processAllInstances: true, haEnabledInstanceMetadataKey: "vm_ha" },
       processFailure: { serviceDisableReason: "process down" },
+      stormGuard: { maxHostsDownPercent: 33, windowSeconds: 300 },
       novaCatalog: { type: "compute", interface: "internal", region: "RegionTwo" },
     });
   });
@@ -344,6 +357,11 @@ describe("the recovery engine's options: upstream's names and defaults", () => {
     ["HOST_FAILURE_EVACUATE_ALL_INSTANCES", "maybe"],
     ["INSTANCE_FAILURE_PROCESS_ALL_INSTANCES", "2"],
     ["NOVA_CATALOG_ADMIN_INFO", "compute"],
+    // Ours, D22 and D24.
+    ["STORM_GUARD_MAX_HOSTS_DOWN_PERCENT", "0"],
+    ["STORM_GUARD_WINDOW", "-1"],
+    ["HOST_FAILURE_EXCLUDE_METADATA", "managed-by"],
+    ["HOST_FAILURE_EXCLUDE_METADATA", "=octavia"],
   ])("%s=%j stops the Worker at start, naming it", (setting, value) => {
     expect(loadError({ [setting]: value })).toContain(setting);
   });

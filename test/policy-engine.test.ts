@@ -203,11 +203,27 @@ describe("upstream defaults", () => {
     ...["index", "detail", "discoverable"].map((a) => `os_masakari_api:extensions:${a}`),
   ];
   const anyone = ["os_masakari_api:versions:index", "os_masakari_api:versions:discoverable"];
+  // Ours, not upstream's, each rule:admin_api like upstream's: D21-D24's
+  // (README.md, "Where we differ from Masakari", rows D21-D24, and
+  // "Extensions") and os-notification-events' (docs/console.md).
+  const oursAdminOnly = [
+    ...["action", "retry", "abort", "ignore", "release", "discoverable"].map(
+      (a) => `os_masakari_api:os-notification-actions:${a}`, // D21
+    ),
+    "os_masakari_api:os-storm-guard:discoverable", // D22
+    ...["host", "segment", "discoverable"].map((a) => `os_masakari_api:os-recovery-plans:${a}`), // D23
+    "os_masakari_api:os-evacuation-priorities:discoverable", // D24
+    ...["index", "discoverable"].map((a) => `os_masakari_api:os-notification-events:${a}`), // docs/console.md
+  ];
 
-  it("names exactly upstream's rules", () => {
+  it("names exactly upstream's rules and ours (D21-D24, os-notification-events)", () => {
     expect(Object.keys(DEFAULT_RULES).sort()).toEqual(
-      ["context_is_admin", "admin_or_owner", "admin_api", ...adminOnly, ...anyone].sort(),
+      ["context_is_admin", "admin_or_owner", "admin_api", ...adminOnly, ...anyone, ...oursAdminOnly].sort(),
     );
+  });
+
+  it.each(oursAdminOnly)("ours: %s is rule:admin_api", (name) => {
+    expect(DEFAULT_RULES[name]).toBe("rule:admin_api");
   });
 
   it("context_is_admin is role:admin in any case", () => {
@@ -232,7 +248,7 @@ describe("upstream defaults", () => {
     expect(policy.allows("admin_or_owner", member, { project_id: "elsewhere", user_id: "u-member" })).toBe(false);
   });
 
-  it.each(adminOnly)("%s is admin only", (name) => {
+  it.each([...adminOnly, ...oursAdminOnly])("%s is admin only", (name) => {
     const policy = new Policy();
     expect(policy.allows(name, admin, target(admin))).toBe(true);
     expect(policy.allows(name, member, target(member))).toBe(false);

@@ -67,14 +67,61 @@ const choices = (path: string) => ({
   ],
 });
 
-const EXTENSIONS = [
+/** Upstream master's six extensions, exactly as master lists them. */
+const UPSTREAM_EXTENSIONS = [
   { name: "Extensions", alias: "extensions", description: "Extension information." },
   { name: "Notifications", alias: "notifications", description: "Notifications support." },
   { name: "Hosts", alias: "os-hosts", description: "Hosts controller" },
   { name: "Segments", alias: "segments", description: "Segments Extension." },
   { name: "Versions", alias: "versions", description: "API Version information." },
   { name: "vmoves", alias: "vmoves", description: "vmoves controller" },
-].map((e) => ({ ...e, namespace: "", updated: "", links: [] }));
+];
+
+/**
+ * Ours, not upstream's: D21-D24's four (README.md, "Where we differ from
+ * Masakari", rows D21-D24, and "Extensions") and os-notification-events
+ * (the console's live pages, docs/console.md, "Live updates and their cost").
+ */
+const OUR_EXTENSIONS = [
+  {
+    // D24
+    name: "EvacuationPriorities",
+    alias: "os-evacuation-priorities",
+    description:
+      "Evacuations ordered by an instance metadata priority, and instances excluded by their metadata (HOST_FAILURE_PRIORITY_METADATA_KEY, HOST_FAILURE_EXCLUDE_METADATA).",
+  },
+  {
+    // D21
+    name: "NotificationActions",
+    alias: "os-notification-actions",
+    description:
+      "Operator actions on a notification: retry, abort, ignore, release (POST .../notifications/{id}/action).",
+  },
+  {
+    // docs/console.md
+    name: "NotificationEvents",
+    alias: "os-notification-events",
+    description:
+      "A notification's recovery as it happens: Server-Sent Events of the notification and its VM moves (GET .../notifications/{id}/events).",
+  },
+  {
+    // D23
+    name: "RecoveryPlans",
+    alias: "os-recovery-plans",
+    description: "What the engine would do if a host failed now, and whether it would fit (GET .../recovery-plan).",
+  },
+  {
+    // D22
+    name: "StormGuard",
+    alias: "os-storm-guard",
+    description: "Host failures that would put too many of a segment's hosts down at once are held until released.",
+  },
+];
+
+/** Both, sorted by alias as the list is. */
+const EXTENSIONS = [...UPSTREAM_EXTENSIONS, ...OUR_EXTENSIONS]
+  .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0))
+  .map((e) => ({ ...e, namespace: "", updated: "", links: [] }));
 
 /** The headers of a response from the versions app: JSON, nothing else. */
 const versionsAppHeaders = {
@@ -341,13 +388,28 @@ describe("request body size limit (413)", () => {
 });
 
 describe("authentication (noauth2) and the project-id URL form", () => {
-  it("#10 GET /v1/extensions lists the six extensions of master, sorted by alias", async () => {
-    expectExchange(await get("/v1/extensions"), 200, { extensions: EXTENSIONS }, successHeaders("1.0"));
+  it("#10 GET /v1/extensions lists master's six extensions and ours (D21-D24, os-notification-events), sorted by alias", async () => {
+    const res = await get("/v1/extensions");
+    expectExchange(res, 200, { extensions: EXTENSIONS }, successHeaders("1.0"));
+    expect(res.json.extensions.map((e: { alias: string }) => e.alias)).toEqual([
+      "extensions",
+      "notifications",
+      "os-evacuation-priorities", // D24
+      "os-hosts",
+      "os-notification-actions", // D21
+      "os-notification-events", // docs/console.md
+      "os-recovery-plans", // D23
+      "os-storm-guard", // D22
+      "segments",
+      "versions",
+      "vmoves",
+    ]);
   });
 
   it("GET /v1/extensions/segments shows one extension", async () => {
     const res = await get("/v1/extensions/segments");
-    expectExchange(res, 200, { extension: EXTENSIONS[3] }, successHeaders("1.0"));
+    const segments = EXTENSIONS.find((e) => e.alias === "segments");
+    expectExchange(res, 200, { extension: segments }, successHeaders("1.0"));
   });
 
   it("GET /v1/extensions/bogus is a 404 itemNotFound fault", async () => {
