@@ -143,6 +143,9 @@ export const hosts = sqliteTable(
     live("hosts_live_segment_type", t.failover_segment_id, t.type, t.created_at),
     live("hosts_live_segment_control_attributes", t.failover_segment_id, t.control_attributes, t.created_at),
     live("hosts_live_segment_on_maintenance", t.failover_segment_id, t.on_maintenance, t.created_at),
+    // /metrics: a segment's hosts by maintenance and reserved, counted from
+    // the index alone and in its order (no table row read, no sort).
+    live("hosts_live_segment_state", t.failover_segment_id, t.on_maintenance, t.reserved),
   ],
 );
 
@@ -179,6 +182,9 @@ export const notifications = sqliteTable(
     live("notifications_live_status", t.status, t.created_at),
     live("notifications_live_failover_segment_uuid", t.failover_segment_uuid, t.created_at),
     live("notifications_live_message", t.message, t.created_at),
+    // /metrics: live notifications by type and status, counted from the
+    // index alone and in its order (no table row read, no sort).
+    live("notifications_live_type_status", t.type, t.status),
     check("notification_status", sql`${t.status} IN (${sqlList(NOTIFICATION_STATUSES)})`),
   ],
 );
@@ -218,6 +224,9 @@ export const vmoves = sqliteTable(
     live("vmoves_live_notification_type", t.notification_uuid, t.type, t.created_at),
     live("vmoves_live_notification_status", t.notification_uuid, t.status, t.created_at),
     live("vmoves_live_notification_message", t.notification_uuid, t.message, t.created_at),
+    // /metrics: evacuations by status, across notifications; only they are
+    // in it, so counting them reads no other VM move.
+    index("vmoves_live_evacuation_status").on(t.status).where(sql`deleted = 0 AND type = 'evacuation'`),
   ],
 );
 
@@ -259,7 +268,11 @@ export const recoveryRuns = sqliteTable(
     /** Nova calls the run's instances saw fail, added as each records its usage (/metrics). */
     nova_errors: integer("nova_errors").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.notification_uuid, t.run] })],
+  (t) => [
+    primaryKey({ columns: [t.notification_uuid, t.run] }),
+    // /metrics sums Nova errors over the runs that saw any: only they are in it.
+    index("recovery_runs_nova_errors").on(t.nova_errors).where(sql`nova_errors > 0`),
+  ],
 );
 
 /**
@@ -352,7 +365,11 @@ export const recoveryPhases = sqliteTable(
     /** Nova calls the phase's links saw fail (/metrics). */
     nova_errors: integer("nova_errors").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.notification_uuid, t.run, t.scope] })],
+  (t) => [
+    primaryKey({ columns: [t.notification_uuid, t.run, t.scope] }),
+    // /metrics, as recovery_runs_nova_errors.
+    index("recovery_phases_nova_errors").on(t.nova_errors).where(sql`nova_errors > 0`),
+  ],
 );
 
 export const MOVE_STAGES = [
@@ -483,7 +500,11 @@ export const recoveryStorm = sqliteTable(
     down: integer("down").notNull(),
     hosts: integer("hosts").notNull(),
   },
-  (t) => [index("recovery_storm_segment_at").on(t.segment_uuid, t.at)],
+  (t) => [
+    index("recovery_storm_segment_at").on(t.segment_uuid, t.at),
+    // /metrics: the held ones, without reading the admitted and released.
+    index("recovery_storm_state").on(t.state, t.notification_uuid),
+  ],
 );
 
 export const EVENT_KINDS = ["status", "held"] as const;
