@@ -9,6 +9,7 @@ import { noHead, requestIds, sizeLimit, withDatabase } from "./http/pipeline";
 import { checkContentType } from "./http/request";
 import { renderError, reply } from "./http/responses";
 import { router } from "./http/route";
+import { metricsApp } from "./metrics/routes";
 import { openApiDocument } from "./openapi/document";
 import { v1Routes } from "./resources";
 import { applicationUrl, choices, versionList } from "./resources/versions/documents";
@@ -40,6 +41,7 @@ export function createApp(config: Config): Hono<AppEnv> {
 
   // oslo.middleware's healthcheck (upstream master).
   app.get("/healthcheck", (c) => c.text("OK", 200));
+  app.route("/metrics", metricsApp(config)); // Prometheus: docs/metrics.md
 
   // The OpenAPI document, public like the versions document (ours).
   app.get("/openapi.json", (c) => c.json(openApiDocument()));

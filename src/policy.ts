@@ -33,6 +33,8 @@ export const DEFAULT_RULES: Readonly<Record<string, string>> = {
       (actions as string[]).map((action) => [`os_masakari_api:${resource}:${action}`, "rule:admin_api"]),
     ),
   ),
+  // Ours: GET /metrics (docs/metrics.md); METRICS_TOKEN is the other way in.
+  "os_masakari_api:metrics": "rule:admin_api",
 };
 
 /** The policy names the API enforces, by resource and action. */
@@ -77,6 +79,9 @@ export const policies = {
   },
   events: {
     index: "os_masakari_api:os-notification-events:index",
+  },
+  metrics: {
+    read: "os_masakari_api:metrics",
   },
 } as const;
 

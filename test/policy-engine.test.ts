@@ -205,7 +205,7 @@ describe("upstream defaults", () => {
   const anyone = ["os_masakari_api:versions:index", "os_masakari_api:versions:discoverable"];
   // Ours, not upstream's, each rule:admin_api like upstream's: D21-D24's
   // (README.md, "Where we differ from Masakari", rows D21-D24, and
-  // "Extensions") and os-notification-events' (docs/console.md).
+  // "Extensions"), os-notification-events' (docs/console.md) and /metrics'.
   const oursAdminOnly = [
     ...["action", "retry", "abort", "ignore", "release", "discoverable"].map(
       (a) => `os_masakari_api:os-notification-actions:${a}`, // D21
@@ -214,9 +214,10 @@ describe("upstream defaults", () => {
     ...["host", "segment", "discoverable"].map((a) => `os_masakari_api:os-recovery-plans:${a}`), // D23
     "os_masakari_api:os-evacuation-priorities:discoverable", // D24
     ...["index", "discoverable"].map((a) => `os_masakari_api:os-notification-events:${a}`), // docs/console.md
+    "os_masakari_api:metrics", // GET /metrics (docs/metrics.md)
   ];
 
-  it("names exactly upstream's rules and ours (D21-D24, os-notification-events)", () => {
+  it("names exactly upstream's rules and ours (D21-D24, os-notification-events, metrics)", () => {
     expect(Object.keys(DEFAULT_RULES).sort()).toEqual(
       ["context_is_admin", "admin_or_owner", "admin_api", ...adminOnly, ...anyone, ...oursAdminOnly].sort(),
     );
