@@ -604,12 +604,12 @@ describe("publishing", () => {
     const { hosts } = await segmentWith(1);
     const uuid = await seedNotification(hosts[0].uuid, "new");
     const log = recordingLog();
-    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 1, undecided: 0, pruned: 0 });
+    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 1, undecided: 0, resent: 0, pruned: 0 });
     await harness.run(delivery);
     expect((await accepted(endpoints[0] as string, uuid)).map((e) => e.data.new_status)).toEqual(["new"]);
     await setStatus(uuid, "running");
     await setStatus(uuid, "error");
-    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 2, undecided: 0, pruned: 0 });
+    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 2, undecided: 0, resent: 0, pruned: 0 });
 
     const day = 86_400_000;
     const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
@@ -644,7 +644,7 @@ describe("publishing", () => {
       ago(3 * day),
       ago(3 * day),
     );
-    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 0, undecided: 1, pruned: 2 });
+    expect(await webhooksCron(db, outbox, log)).toEqual({ published: 0, undecided: 1, resent: 0, pruned: 2 });
     expect((await eventsOf(uuid)).map((e) => e.id)).toEqual([failedRecently?.id, undecided?.id]);
     const left = await sql<{ n: number }>(
       "SELECT count(*) AS n FROM notification_event_deliveries WHERE event_id IN (?, ?)",
@@ -656,6 +656,42 @@ describe("publishing", () => {
       await sql("SELECT state, last_error FROM notification_event_deliveries WHERE event_id = ?", undecided?.id),
     ).toEqual([{ state: "failed", last_error: "no outcome within two days" }]);
     expect(log.lines.some((l) => l.includes("no outcome within two days"))).toBe(true);
+  });
+});
+
+describe("a lost message", () => {
+  it("is sent again by the cron once its next attempt is 5 minutes overdue, and its notification's events then go through in order", async () => {
+    const { endpoints, harness, delivery, outbox } = setup();
+    const db = database(env.DB);
+    const { hosts } = await segmentWith(1);
+    const uuid = await seedNotification(hosts[0].uuid, "new");
+    await setStatus(uuid, "running");
+    await setStatus(uuid, "finished");
+    const events = await eventsOf(uuid);
+    await publish(db, outbox);
+    // The queue loses every message (wrangler dev restarted, say).
+    harness.pending = [];
+    const log = recordingLog();
+    const minutes = (n: number) => Date.now() + n * 60_000;
+    expect(await webhooksCron(db, outbox, log, minutes(4))).toMatchObject({ resent: 0 });
+    // Only the first event of the notification, to each URL: the others wait for it.
+    expect(await webhooksCron(db, outbox, log, minutes(6))).toMatchObject({ resent: 2 });
+    expect(harness.pending.map((p) => p.body.event)).toEqual([events[0]?.id, events[0]?.id]);
+    // Sent again, it is not overdue again for another 5 minutes.
+    expect(await webhooksCron(db, outbox, log, minutes(7))).toMatchObject({ resent: 0 });
+    await harness.run(delivery);
+    for (const endpoint of endpoints) {
+      expect((await received(endpoint)).map((r) => r.headers["webhook-id"])).toEqual(events.map((e) => e.event_uuid));
+    }
+    // A delivery that failed twice is overdue 20 s + 5 minutes after its last attempt.
+    const [last] = await sql<{ id: number }>("SELECT max(id) AS id FROM notification_events");
+    await setStatus(uuid, "error");
+    await publish(db, outbox);
+    harness.pending = [];
+    const at = new Date().toISOString();
+    await sql("UPDATE notification_event_deliveries SET attempts = 2, updated_at = ? WHERE event_id > ?", at, last?.id);
+    expect(await webhooksCron(db, outbox, log, Date.parse(at) + 310_000)).toMatchObject({ resent: 0 });
+    expect(await webhooksCron(db, outbox, log, Date.parse(at) + 330_000)).toMatchObject({ resent: 2 });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Config, Env } from "../config";
 import type { D1Client, Database } from "../db/database";
 import type { Log } from "../log";
+import { backoff } from "./deliver";
 
 // Webhooks' outbox (docs/webhooks.md, "Delivery"). SQLite triggers write an
 // event row in the statement that changes a notification's status or holds
@@ -112,12 +113,53 @@ export const KEEP = { delivered: DAY, failed: 7 * DAY, unsendable: DAY, undecide
 /** Rows pruned per cron run, at most. */
 const PRUNE_LIMIT = 500;
 
+/** How late a delivery's next attempt may be before the cron sends its event again. */
+const OVERDUE_SECONDS = 300;
+
+/** Messages sent again per cron run, at most. */
+const RESEND_LIMIT = 100;
+
+/**
+ * The seconds a delivery waits after its `attempts`-th attempt, in SQL: the
+ * consumer's backoff (none before the first).
+ */
+const NEXT_ATTEMPT = `CASE d.attempts WHEN 0 THEN 0 ${Array.from({ length: 9 }, (_, i) => `WHEN ${i + 1} THEN ${backoff(i + 1)}`).join(" ")} ELSE ${backoff(99)} END`;
+
+/**
+ * Sends again the events whose message the queue lost (a local queue
+ * restarted, a dead letter never consumed): a delivery first in line for
+ * its notification and URL whose next attempt is overdue. One still on its
+ * way is then sent twice, which delivers it once.
+ */
+async function resendOverdue(client: D1Client, outbox: Outbox, now: number): Promise<number> {
+  const { results } = await client
+    .prepare(
+      `SELECT d.event_id, d.url FROM notification_event_deliveries d
+       WHERE d.state = 'queued' AND unixepoch(d.updated_at) + ${NEXT_ATTEMPT} + ${OVERDUE_SECONDS} < ?1
+         AND NOT EXISTS (SELECT 1 FROM notification_event_deliveries p WHERE p.notification_uuid = d.notification_uuid
+           AND p.url = d.url AND p.state = 'queued' AND p.event_id < d.event_id)
+       ORDER BY d.event_id LIMIT ${RESEND_LIMIT}`,
+    )
+    .bind(Math.floor(now / 1000))
+    .all<{ event_id: number; url: string }>();
+  if (results.length === 0) return 0;
+  await outbox.queue.sendBatch(results.map((d) => ({ body: { event: d.event_id, url: d.url } })));
+  await client
+    .prepare(
+      `UPDATE notification_event_deliveries SET updated_at = ?2
+       WHERE (event_id, url) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1)) AND state = 'queued'`,
+    )
+    .bind(JSON.stringify(results.map((d) => [d.event_id, d.url])), new Date(now).toISOString())
+    .run();
+  return results.length;
+}
+
 /**
  * The Cron Trigger's part (every minute): publishes whatever a publish
- * missed, gives up on deliveries with no outcome for two days (a lost
- * dead letter: they would hold back later events for ever), and prunes old
- * events, so that the outbox does not grow without bound, with webhooks or
- * without them.
+ * missed, gives up on deliveries with no outcome for two days (they would
+ * hold back later events for ever), sends again what the queue lost, and
+ * prunes old events, so that the outbox does not grow without bound, with
+ * webhooks or without them.
  */
 export async function webhooksCron(db: Database, outbox: Outbox | undefined, log: Log, now = Date.now()) {
   const published = outbox ? await publish(db, outbox, 10) : { events: 0, sends: 0 };
@@ -133,6 +175,8 @@ export async function webhooksCron(db: Database, outbox: Outbox | undefined, log
     .all<{ event_id: number; url: string }>();
   for (const d of undecided.results)
     log.error(`webhook event ${d.event_id} to ${d.url}: no outcome within two days, failed`);
+  const resent = outbox ? await resendOverdue(client, outbox, now) : 0;
+  if (resent > 0) log.warn(`webhooks: ${resent} deliveries overdue, their events sent again`);
   const { results } = await client
     .prepare(
       `SELECT e.id FROM notification_events e
@@ -154,5 +198,5 @@ export async function webhooksCron(db: Database, outbox: Outbox | undefined, log
       client.prepare("DELETE FROM notification_events WHERE id IN (SELECT value FROM json_each(?))").bind(ids),
     ]);
   }
-  return { published: published.events, undecided: undecided.results.length, pruned: results.length };
+  return { published: published.events, undecided: undecided.results.length, resent, pruned: results.length };
 }
