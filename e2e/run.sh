@@ -29,6 +29,7 @@ SUITES=(
   test:client
   test:docs
   test:console
+  test:demo
 )
 
 log() { echo "test:e2e: $*" >&2; }
