@@ -80,15 +80,16 @@ export interface UnitCursor {
   readonly cursor: unknown;
 }
 
-const integerSetting = (fallback: number, min: number) =>
+const integerSetting = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return fallback;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `must be an integer >= ${min}, got ${JSON.stringify(v)}` });
+      if (!Number.isInteger(n) || n < min || n > max) {
+        const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+        ctx.addIssue({ code: "custom", message: `must be an integer ${range}, got ${JSON.stringify(v)}` });
         return z.NEVER;
       }
       return n;
@@ -180,7 +181,7 @@ const STEERING_OPTIONS = {
   HOST_FAILURE_EXCLUDE_METADATA: metadataPair(),
   // D22: a host failure that would put more than this share of its
   // segment's hosts down within the window is held; 100 is no guard.
-  STORM_GUARD_MAX_HOSTS_DOWN_PERCENT: integerSetting(50, 1),
+  STORM_GUARD_MAX_HOSTS_DOWN_PERCENT: integerSetting(50, 1, 100),
   STORM_GUARD_WINDOW: integerSetting(600, 0),
 };
 

@@ -359,10 +359,48 @@ describe("the recovery engine's options: upstream's names and defaults", () => {
     ["NOVA_CATALOG_ADMIN_INFO", "compute"],
     // Ours, D22 and D24.
     ["STORM_GUARD_MAX_HOSTS_DOWN_PERCENT", "0"],
+    ["STORM_GUARD_MAX_HOSTS_DOWN_PERCENT", "101"],
     ["STORM_GUARD_WINDOW", "-1"],
     ["HOST_FAILURE_EXCLUDE_METADATA", "managed-by"],
     ["HOST_FAILURE_EXCLUDE_METADATA", "=octavia"],
   ])("%s=%j stops the Worker at start, naming it", (setting, value) => {
     expect(loadError({ [setting]: value })).toContain(setting);
+  });
+});
+
+describe("watching recoveries: /metrics, webhooks, the console's links, the demo", () => {
+  const SECRET = `whsec_${btoa("k".repeat(32))}`;
+
+  it("none set: no metrics token, no webhooks, no public URL, no demo", () => {
+    const c = loadConfig({ AUTH_STRATEGY: "noauth2" });
+    expect([c.metricsToken, c.webhooks, c.publicUrl, c.demo]).toEqual([undefined, undefined, undefined, false]);
+  });
+
+  it("as given: URLs split on spaces and commas, the secret decoded, the public URL without its trailing slash", () => {
+    const c = loadConfig({
+      AUTH_STRATEGY: "noauth2",
+      METRICS_TOKEN: " scrape-me ",
+      WEBHOOK_URLS: "https://a.example/hook, http://b.example:8080/in  https://c.example",
+      WEBHOOK_SECRET: SECRET,
+      PUBLIC_URL: "https://masakari.example/",
+      DEMO_MODE: "true",
+      NOVA_URL: "http://127.0.0.1:8774/v2.1",
+    });
+    expect(c.metricsToken).toBe("scrape-me");
+    expect(c.webhooks?.urls).toEqual(["https://a.example/hook", "http://b.example:8080/in", "https://c.example"]);
+    expect(new TextDecoder().decode(c.webhooks?.secret)).toBe("k".repeat(32));
+    expect([c.publicUrl, c.demo]).toEqual(["https://masakari.example", true]);
+  });
+
+  it.each([
+    [{ WEBHOOK_URLS: "ftp://a.example" }, "WEBHOOK_URLS"],
+    [{ WEBHOOK_URLS: "https://a.example" }, "WEBHOOK_URLS needs WEBHOOK_SECRET"],
+    [{ WEBHOOK_URLS: "https://a.example", WEBHOOK_SECRET: "whsec_short" }, "WEBHOOK_SECRET"],
+    [{ WEBHOOK_URLS: "https://a.example", WEBHOOK_SECRET: "whsec_!!not base64!!" }, "WEBHOOK_SECRET"],
+    [{ PUBLIC_URL: "masakari.example" }, "PUBLIC_URL"],
+    [{ DEMO_MODE: "true" }, "DEMO_MODE needs NOVA_URL"],
+    [{ DEMO_MODE: "perhaps", NOVA_URL: "http://127.0.0.1:8774/v2.1" }, "DEMO_MODE"],
+  ])("%j stops the Worker at start: %s", (settings, named) => {
+    expect(loadError({ AUTH_STRATEGY: "noauth2", ...settings })).toContain(named);
   });
 });

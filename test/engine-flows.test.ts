@@ -249,6 +249,26 @@ describe("D24: priorities and exclusions", () => {
   });
 });
 
+describe("D24 with ignore_instances_in_error_state", () => {
+  it("an excluded HA-enabled instance is named as excluded only, not as one in error", async () => {
+    const servers: ClusterServer[] = [
+      { name: "amphora", metadata: { "managed-by": "octavia", HA_Enabled: "True" } },
+      { name: "ha-error", vm_state: "error", metadata: { HA_Enabled: "True" } },
+      { name: "vm", metadata: { HA_Enabled: "True" } },
+    ];
+    const cluster = await traceCluster("auto", servers);
+    const r = recovery({
+      hostFailure: { ignoreInstancesInErrorState: true, excludeMetadata: { key: "managed-by", value: "octavia" } },
+    });
+    expect(await runHost(r, cluster)).toBe("finished");
+    const [, prepare] = await messages(r);
+    expect(prepare?.[2]?.filter((m: string) => /^(Skipping|Ignoring)/.test(m))).toEqual([
+      `Skipping recovery of instance '${cluster.servers.amphora}' as its metadata has managed-by=octavia.`,
+      `Ignoring recovery of HA_Enabled instance '${cluster.servers["ha-error"]}' as it is in 'error' state.`,
+    ]);
+  });
+});
+
 describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
   it.each([
     ["active", null, [{ lock: null }, { evacuate: {} }, { unlock: null }], "active"],

@@ -55,7 +55,10 @@ export async function recordListing(
 /** What PrepareHAEnabledInstancesTask reports of a listing, and what it selects. */
 export interface Selection {
   readonly total: number;
-  /** HA-enabled servers in error, left alone (ignore_instances_in_error_state), in listing order. */
+  /**
+   * HA-enabled servers in error, left alone (ignore_instances_in_error_state),
+   * in listing order; one D24 excludes is named as excluded only.
+   */
   readonly ignoredHa: string[];
   /** D24: servers left alone by HOST_FAILURE_EXCLUDE_METADATA, in listing order. */
   readonly excluded: string[];
@@ -89,7 +92,10 @@ export async function readSelection(db: Database, key: AttemptKey, rules: Select
       )
       .bind(...bindKey(key)),
     client
-      .prepare(`SELECT instance_uuid FROM recovery_moves WHERE ${KEY} AND ha = 1 AND NOT (${eligible}) ORDER BY seq`)
+      .prepare(
+        `SELECT instance_uuid FROM recovery_moves WHERE ${KEY} AND ha = 1 AND excluded = 0 AND ${rules.ignoreErrors ? 1 : 0}
+           AND coalesce(vm_state, '') = 'error' ORDER BY seq`,
+      )
       .bind(...bindKey(key)),
     client
       .prepare(
