@@ -2,6 +2,7 @@ import type { EngineLimits, EvacuationParams, RecoveryOptions, RecoveryParams } 
 import type { Database } from "../db/database";
 import type { Log } from "../log";
 import type { Nova } from "../openstack/nova";
+import type { Outbox } from "../webhooks/outbox";
 import type { Steps } from "./steps";
 
 export type { EvacuationParams, RecoveryParams, UnitCursor } from "../config";
@@ -23,4 +24,6 @@ export interface Recovery {
   readonly steps: Steps;
   readonly log: Log;
   readonly workflows: EngineWorkflows;
+  /** Where the webhook events of its writes go (docs/webhooks.md); none without webhooks. */
+  readonly outbox: Outbox | undefined;
 }

@@ -1,7 +1,7 @@
 import { nowSeconds } from "../datetime";
 import type { NotificationStatus, RecoveryMethod } from "../db/schema";
 import { NovaError } from "../openstack/nova";
-import { publishFromEngine } from "../webhooks/worker";
+import { publishQuietly } from "../webhooks/outbox";
 import type { Recovery } from "./context";
 import { RecoveryError, statusOf } from "./errors";
 import { recoverHost } from "./host-failure/flows";
@@ -153,7 +153,7 @@ export async function runRecovery(recovery: Recovery): Promise<string> {
 function withEvents<T>(recovery: Recovery, body: () => Promise<T>): () => Promise<T> {
   return async () => {
     const result = await body();
-    const published = await publishFromEngine(recovery.db, recovery.log);
+    const published = await publishQuietly(recovery.db, recovery.outbox, recovery.log);
     recovery.steps.meter.subrequests += published.sends;
     return result;
   };

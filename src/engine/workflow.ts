@@ -2,6 +2,7 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import { type Config, type Env, type EvacuationParams, loadConfig, type RecoveryParams } from "../config";
 import { database } from "../db/database";
 import { logFor } from "../log";
+import { outboxOf } from "../webhooks/outbox";
 import { engineNova, engineWorkflows } from "./bindings";
 import type { EngineWorkflows, Recovery } from "./context";
 import { runLink } from "./host-failure/phase";
@@ -53,6 +54,7 @@ export function recoveryContext(
     steps,
     log: logFor(subject),
     workflows,
+    outbox: outboxOf(config, env),
   };
 }
 
