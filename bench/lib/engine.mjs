@@ -100,11 +100,6 @@ async function expect(url, method, route, body, status) {
   return r.body;
 }
 
-/** In groups of `width` at a time. */
-async function inParallel(items, width, each) {
-  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(each));
-}
-
 /** What Nova was asked, by kind: "GET /servers/{id}", "POST evacuate", ... */
 function callKinds(calls) {
   const kinds = {};
