@@ -28,6 +28,22 @@ export function addSeconds(t: UtcDateTime, seconds: number): UtcDateTime {
   return { epochSeconds: t.epochSeconds + seconds, microsecond: t.microsecond };
 }
 
+/**
+ * Now, but strictly after `previous` when given: one microsecond after it
+ * when the clock has not moved on (a Worker's clock stands still between
+ * I/O), so that entries stamped one after another sort in that order.
+ */
+export function nowAfter(previous: UtcDateTime | undefined): UtcDateTime {
+  const t = now();
+  if (previous === undefined) return t;
+  if (t.epochSeconds > previous.epochSeconds) return t;
+  if (t.epochSeconds === previous.epochSeconds && t.microsecond > previous.microsecond) return t;
+  const micro = previous.microsecond + 1;
+  return micro < 1_000_000
+    ? { epochSeconds: previous.epochSeconds, microsecond: micro }
+    : { epochSeconds: previous.epochSeconds + 1, microsecond: 0 };
+}
+
 /** Now, with microseconds (upstream keeps them in deleted_at). */
 export function now(): UtcDateTime {
   const ms = Date.now();

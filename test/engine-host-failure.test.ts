@@ -194,6 +194,20 @@ describe("the traced scenarios", () => {
     expect((await del(`/v1/segments/${cluster.segment.uuid}`)).status).toBe(204);
   });
 
+  it("auto, Nova answering the first-handed server last: the started messages keep master's hand-out order", async () => {
+    const cluster = await traceCluster("auto");
+    const expected = withoutTimestamps(expectedDetails(auto, cluster)) as Json[];
+    const evacuate = expected.find((t: Json) => t.name === "EvacuateInstancesTask");
+    const first = evacuate.progress_details
+      .find((e: Json) => e.message.startsWith("Evacuation of instance started"))
+      .message.replace(/^.*'([^']*)'$/, "$1");
+    // Its two reads come back well after the other lanes have written theirs.
+    await novaControl("POST", "faults", { server: first, method: "GET", delay: 300, times: 2 });
+    const uuid = await recover(hostDown(cluster.failed));
+    const details = withoutTimestamps((await shown(uuid, "1.1")).recovery_workflow_details);
+    expect(details).toEqual(expected);
+  });
+
   it("auto_priority: as auto", async () => {
     const cluster = await traceCluster("auto_priority");
     await expectLikeTrace(autoPriority, cluster, await recover(hostDown(cluster.failed)));

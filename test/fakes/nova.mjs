@@ -26,7 +26,8 @@
 //   POST aggregates {name, hosts}
 //   POST settings {max_limit, host?}            Nova's [api] max_limit (default 1000): the largest page;
 //                                               with host, only for listings of that host (tests share one world)
-//   POST faults {method?, path?, action?, server?, status? | hang? | result?: "error"|"stuck", times?} -> {id}
+//   POST faults {method?, path?, action?, server?, status? | hang? | delay? | result?: "error"|"stuck", times?} -> {id}
+//                                               (delay: ms to wait before answering as usual)
 //   DELETE faults/{id}
 //   GET  calls?since=&server=&host=          GET state?server=&host=         POST reset
 //
@@ -375,8 +376,11 @@ export function createNova() {
     const action = body && typeof body === "object" && !Array.isArray(body) ? Object.keys(body)[0] : undefined;
 
     let response;
-    const injected = takeFault(call, action, (f) => f.status !== undefined || f.hang);
-    if (injected?.hang) {
+    const injected = takeFault(call, action, (f) => f.status !== undefined || f.hang || f.delay !== undefined);
+    if (injected?.delay !== undefined) {
+      await sleep(injected.delay, request.signal);
+      response = request.signal?.aborted ? undefined : novaRoute(request.method, url, body, call, action);
+    } else if (injected?.hang) {
       // Never answer: hold the request until the client gives up (or 120 s pass).
       await sleep(120_000, request.signal);
       response = request.signal?.aborted ? undefined : fault(504, "The stand-in hung on purpose.");
@@ -847,8 +851,8 @@ export function createNova() {
     }
 
     if (route === "POST faults") {
-      if (body.status === undefined && !body.hang && body.result === undefined) {
-        return json(400, { error: "a fault needs status, hang or result" });
+      if (body.status === undefined && !body.hang && body.delay === undefined && body.result === undefined) {
+        return json(400, { error: "a fault needs status, hang, delay or result" });
       }
       const injected = { ...body, id: crypto.randomUUID() };
       world.faults.push(injected);

@@ -1,4 +1,4 @@
-import { now, nowSeconds, pythonStr } from "../../datetime";
+import { nowSeconds, pythonStr, type UtcDateTime } from "../../datetime";
 import type { MoveStage } from "../../db/schema";
 import { NovaError, type NovaServer } from "../../openstack/nova";
 import { floatRepr } from "../../python";
@@ -54,6 +54,8 @@ export class Evacuation {
     readonly spec: PhaseSpec,
     move: Move,
     readonly unit: number,
+    /** When the unit handed the instance to a lane, for its "started" message. */
+    readonly handedAt: UtcDateTime,
   ) {
     this.#move = move;
   }
@@ -147,7 +149,7 @@ export class Evacuation {
     const entry = {
       task: EVACUATE,
       idx: 0,
-      timestamp: pythonStr(now()),
+      timestamp: pythonStr(this.handedAt),
       progress: floatRepr(0.5),
       message: `Evacuation of instance started: '${this.id}'`,
     };

@@ -1,3 +1,4 @@
+import { nowAfter, type UtcDateTime } from "../../datetime";
 import type { Recovery } from "../context";
 import { inFlight, type Move, pendingMoves, remaining } from "../store/moves";
 import { Evacuation } from "./instance";
@@ -19,13 +20,23 @@ export async function evacuationUnit(recovery: Recovery, spec: PhaseSpec, unit: 
   let fresh: Move[] = [];
   let reading: Promise<void> | undefined;
   const handed = new Set<string>();
+  // When each instance was handed to a lane: its "Evacuation of instance
+  // started" message carries it, as upstream's master writes that message
+  // as it hands the instance to a worker. The lanes' first writes land in
+  // whatever order Nova answers them; these stamps keep the messages in
+  // evacuation order (docs/engine.md, "Evacuating an instance").
+  let stamped: UtcDateTime | undefined;
   let waiting = false;
   let exhausted = false;
-  const next = async (): Promise<Move | undefined> => {
+  const next = async (): Promise<{ move: Move; handedAt: UtcDateTime } | undefined> => {
     for (;;) {
       const move = queue.shift() ?? fresh.shift();
-      if (move) handed.add(move.instance_uuid);
-      if (move || exhausted || steps.meter.subrequests - start >= unitSubrequests(recovery)) return move;
+      if (move) {
+        handed.add(move.instance_uuid);
+        stamped = nowAfter(stamped);
+        return { move, handedAt: stamped };
+      }
+      if (exhausted || steps.meter.subrequests - start >= unitSubrequests(recovery)) return undefined;
       // Read ahead a few, one lane at a time (the others wait for it): each
       // is taken by its first write, guarded by `pending`.
       reading ??= pendingMoves(db, spec.key, lanes * 4 + handed.size).then((moves) => {
@@ -38,8 +49,8 @@ export async function evacuationUnit(recovery: Recovery, spec: PhaseSpec, unit: 
     }
   };
   const lane = async (): Promise<void> => {
-    for (let move = await next(); move; move = await next()) {
-      if ((await new Evacuation(recovery, spec, move, unit).advance()) === "waiting") {
+    for (let handed = await next(); handed; handed = await next()) {
+      if ((await new Evacuation(recovery, spec, handed.move, unit, handed.handedAt).advance()) === "waiting") {
         waiting = true;
         return;
       }
