@@ -229,6 +229,8 @@ async function hostFailure(target, { instances, threads, label, evacuatePolls = 
     steps: Math.max(0, ...usage.map((u) => u.steps ?? 0)),
     subrequests: Math.max(0, ...usage.map((u) => u.subrequests ?? 0)),
     instances: usage.reduce((n, u) => n + (u.instances ?? 0), 0),
+    // At most this many steps in all: each instance's count is the most of its phase's links.
+    totalSteps: usage.reduce((n, u) => n + (u.steps ?? 0) * (u.instances ?? 0), 0),
     byInstance: usage,
   };
 
@@ -264,8 +266,9 @@ async function hostFailure(target, { instances, threads, label, evacuatePolls = 
     novaCalls: calls.length,
     novaCallsPerInstance: calls.length / instances,
     novaCallKinds: callKinds(calls),
-    firstNovaCallMs: times.length ? Math.min(...times) - started : null,
-    lastNovaCallMs: times.length ? Math.max(...times) - started : null,
+    // Not Math.min(...times): 5,000 polled instances are more calls than a spread may pass.
+    firstNovaCallMs: times.length ? times.reduce((a, b) => Math.min(a, b)) - started : null,
+    lastNovaCallMs: times.length ? times.reduce((a, b) => Math.max(a, b)) - started : null,
     workflow,
     perInstance,
     movedInstances: moved,
@@ -332,11 +335,12 @@ export async function measureEngine({ script, config, port, novaPort, tmp, cases
         const warm = await hostFailure(target, { instances: WARM_UP, threads, label: `warm-t${threads}` });
         log(`engine warm-up (${WARM_UP} instances, ${threads} threads): ${warm.seconds.toFixed(2)} s ${warm.status}`);
         for (const c of cases.filter((x) => x.threads === threads).sort((a, b) => a.instances - b.instances)) {
-          const r = await hostFailure(target, { ...c, label: `h${c.instances}-t${threads}` });
+          const polls = c.evacuatePolls ? `-p${c.evacuatePolls}` : "";
+          const r = await hostFailure(target, { ...c, label: `h${c.instances}-t${threads}${polls}` });
           log(
             `engine ${String(c.instances).padStart(5)} instances, ${threads} threads: ${r.seconds.toFixed(2)} s, ` +
               `${r.msPerInstance.toFixed(1)} ms/instance, workerd CPU ${r.workerdCpuMsPerInstance?.toFixed(1) ?? "?"} ms/instance, ` +
-              `${r.novaCalls} Nova calls, ${r.workflow.steps ?? "?"} steps, ${r.status}` +
+              `${r.novaCalls} Nova calls, ${r.perInstance.instances} Workflow instances, at most ${r.perInstance.totalSteps} steps, ${r.status}` +
               (r.ok ? "" : ` — ${r.problems.join("; ")}`) +
               ` (load ${r.loadAverage.before.toFixed(2)} → ${r.loadAverage.after.toFixed(2)})`,
           );
@@ -359,8 +363,8 @@ export async function measureEngine({ script, config, port, novaPort, tmp, cases
       await floorRun(floor, { steps: WARM_UP, lanes: 1, id: "warm-up" });
       for (const [i, r] of results.entries()) {
         // Empty steps as many as the run's own: not a floor for links that poll.
-        if (r.workflow.steps === null || r.evacuatePolls) continue;
-        r.floor = await floorRun(floor, { steps: r.workflow.steps, lanes: r.threads, id: `floor-${i}` });
+        if (!r.perInstance.totalSteps || r.evacuatePolls) continue;
+        r.floor = await floorRun(floor, { steps: r.perInstance.totalSteps, lanes: r.threads, id: `floor-${i}` });
         log(
           `workflow floor: ${r.floor.steps} empty steps in ${r.floor.lanes} lanes: ${r.floor.seconds.toFixed(2)} s, ` +
             `workerd CPU ${r.floor.workerdCpuSeconds?.toFixed(2) ?? "?"} s, ${r.floor.status}`,
