@@ -40,48 +40,75 @@ type Caller =
   | { kind: "keystone"; context: RequestContext; session: Session }
   | { kind: "anonymous"; stale: boolean };
 
-export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
-  const api = new Hono<AppEnv>();
+/** A `RequestContext` for a Keystone identity, with policy's verdict on whether it is an admin. */
+function identityContext(
+  config: Config,
+  identity: Pick<RequestContext, "userId" | "projectId" | "roles">,
+  token: string,
+): RequestContext {
+  const creds = { user_id: identity.userId, project_id: identity.projectId, roles: identity.roles, is_admin: false };
+  const isAdmin = config.policy.allows("context_is_admin", creds, {
+    project_id: identity.projectId,
+    user_id: identity.userId,
+  });
+  return { userId: identity.userId, projectId: identity.projectId, roles: identity.roles, isAdmin, authToken: token };
+}
+
+function executionContext(c: Context<AppEnv>): ExecutionContext | undefined {
+  try {
+    return c.executionCtx as ExecutionContext;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string field of a sign-in body, trimmed, or a 400. */
+function field(body: Record<string, unknown> | undefined, name: string, fallback?: string): string {
+  const value = body?.[name] ?? fallback;
+  if (typeof value !== "string" || value.trim() === "" || value.length > 255)
+    throw new Fault(400, `${name} must be a non-empty string of at most 255 characters.`);
+  return value.trim();
+}
+
+/** The console API's handlers, sharing the Worker's settings and a token cache. */
+class ConsoleRoutes {
   // Validations are cached as the API caches them (its own cache: the console asks once per page load).
-  const cache = new TokenCache(config.tokenCacheSeconds);
+  private readonly cache: TokenCache;
+
+  constructor(
+    private readonly config: Config,
+    private readonly forward: Forward,
+  ) {
+    this.cache = new TokenCache(config.tokenCacheSeconds);
+  }
 
   /** The Worker's Keystone, or the configuration error the API answers with. */
-  const keystone = () => {
+  private keystone() {
+    const { config } = this;
     if (config.unservable !== undefined || !config.keystone) {
       throw new Fault(500, config.unservable ?? "AUTH_STRATEGY=keystone needs the Worker's Keystone identity");
     }
     return config.keystone;
-  };
+  }
 
-  async function caller(c: Context<AppEnv>): Promise<Caller> {
-    if (config.authStrategy === "noauth2") {
+  private async caller(c: Context<AppEnv>): Promise<Caller> {
+    if (this.config.authStrategy === "noauth2") {
       return {
         kind: "noauth2",
         context: { userId: null, projectId: null, roles: [], isAdmin: true, authToken: null },
       };
     }
-    const settings = keystone();
+    const settings = this.keystone();
     const session = readSession(c);
     if (!session) return { kind: "anonymous", stale: false };
     try {
       const client = keystoneClient(settings);
-      const identity = await cache.identity(
+      const identity = await this.cache.identity(
         session.token,
         (t) => client.validate(t),
         () => new Unauthenticated(),
       );
-      const creds = {
-        user_id: identity.userId,
-        project_id: identity.projectId,
-        roles: identity.roles,
-        is_admin: false,
-      };
-      const isAdmin = config.policy.allows("context_is_admin", creds, {
-        project_id: identity.projectId,
-        user_id: identity.userId,
-      });
-      const context = { ...identity, isAdmin, authToken: session.token };
-      return { kind: "keystone", context, session };
+      return { kind: "keystone", context: identityContext(this.config, identity, session.token), session };
     } catch (error) {
       if (error instanceof Unauthenticated) return { kind: "anonymous", stale: true };
       if (error instanceof KeystoneUnavailable) throw new Fault(503, messages.identityUnavailable(error.message));
@@ -89,13 +116,14 @@ export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
     }
   }
 
-  const allowed = (context: RequestContext, rule: string) =>
-    config.policy.allows(rule, credentials(context), ownTarget(context));
+  private allowed(context: RequestContext, rule: string): boolean {
+    return this.config.policy.allows(rule, credentials(context), ownTarget(context));
+  }
 
-  async function sessionInfo(context: RequestContext | undefined, session: Session | undefined) {
+  private async sessionInfo(context: RequestContext | undefined, session: Session | undefined) {
     return {
-      auth_strategy: config.authStrategy,
-      demo: config.demo,
+      auth_strategy: this.config.authStrategy,
+      demo: this.config.demo,
       signed_in: context !== undefined,
       ...(context
         ? {
@@ -104,20 +132,20 @@ export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
             domain: session?.domain ?? null,
             roles: context.roles,
             csrf_token: await csrfToken(session),
-            permissions: Object.fromEntries(RULES.map((rule) => [rule, allowed(context, rule)])),
+            permissions: Object.fromEntries(RULES.map((rule) => [rule, this.allowed(context, rule)])),
           }
         : {}),
     };
   }
 
   /** 403 in the API's fault shape unless the request may change state for this caller. */
-  async function guard(c: Context<AppEnv>, session: Session | undefined, withCsrf = true): Promise<void> {
-    const why = await refusal(c, config, withCsrf ? await csrfToken(session) : undefined);
+  private async guard(c: Context<AppEnv>, session: Session | undefined, withCsrf = true): Promise<void> {
+    const why = await refusal(c, this.config, withCsrf ? await csrfToken(session) : undefined);
     if (why !== undefined) throw new Fault(403, `The console refused this request: ${why}.`);
   }
 
   /** The request to the API for `path`, with the caller's token and the headers it reads. */
-  function apiRequest(c: Context<AppEnv>, path: string, session: Session | undefined, body?: BodyInit): Request {
+  private apiRequest(c: Context<AppEnv>, path: string, session: Session | undefined, body?: BodyInit): Request {
     const url = new URL(c.req.url);
     const headers = new Headers();
     for (const name of FORWARDED) {
@@ -133,99 +161,73 @@ export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
     });
   }
 
-  function executionContext(c: Context<AppEnv>): ExecutionContext | undefined {
-    try {
-      return c.executionCtx as ExecutionContext;
-    } catch {
-      return undefined;
+  /** GET /session */
+  async session(c: Context<AppEnv>): Promise<Response> {
+    const who = await this.caller(c);
+    if (who.kind === "anonymous") {
+      const headers: Record<string, string> = who.stale ? { "Set-Cookie": clearedCookie() } : {};
+      return json(c, 200, await this.sessionInfo(undefined, undefined), headers);
     }
+    return json(c, 200, await this.sessionInfo(who.context, who.kind === "keystone" ? who.session : undefined));
   }
 
-  api.get("/session", async (c) => {
-    const who = await caller(c);
-    if (who.kind === "anonymous") {
-      return json(c, 200, await sessionInfo(undefined, undefined), who.stale ? { "Set-Cookie": clearedCookie() } : {});
-    }
-    return json(c, 200, await sessionInfo(who.context, who.kind === "keystone" ? who.session : undefined));
-  });
-
-  api.post("/session", async (c) => {
-    if (config.authStrategy === "noauth2") throw new Fault(404, "No sign-in under AUTH_STRATEGY=noauth2.");
-    const settings = keystone();
+  /** POST /session */
+  async signIn(c: Context<AppEnv>): Promise<Response> {
+    if (this.config.authStrategy === "noauth2") throw new Fault(404, "No sign-in under AUTH_STRATEGY=noauth2.");
+    const settings = this.keystone();
     // Sign-in has no session yet: its origin is what keeps another site from signing a browser in.
-    await guard(c, undefined, false);
+    await this.guard(c, undefined, false);
     const body = await c.req.json().catch(() => undefined);
-    const field = (name: string, fallback?: string) => {
-      const value = body?.[name] ?? fallback;
-      if (typeof value !== "string" || value.trim() === "" || value.length > 255)
-        throw new Fault(400, `${name} must be a non-empty string of at most 255 characters.`);
-      return value.trim();
-    };
-    const credentials = {
-      username: field("username"),
+    const given = {
+      username: field(body, "username"),
       password: body?.password,
-      project: field("project"),
-      domain: field("domain", "Default"),
+      project: field(body, "project"),
+      domain: field(body, "domain", "Default"),
     };
-    if (typeof credentials.password !== "string" || credentials.password === "" || credentials.password.length > 4096)
+    if (typeof given.password !== "string" || given.password === "" || given.password.length > 4096)
       throw new Fault(400, "password must be a non-empty string.");
-    const result = await login(settings, credentials);
+    const result = await login(settings, given);
     if (result === "refused")
       throw new Fault(401, "Keystone refused these credentials: check the user name, password, project and domain.");
     if ("unavailable" in result) throw new Fault(503, messages.identityUnavailable(result.unavailable));
-    const session = {
-      token: result.token,
-      user: result.userName,
-      project: result.projectName,
-      domain: credentials.domain,
-    };
-    const creds = { user_id: result.userId, project_id: result.projectId, roles: result.roles, is_admin: false };
-    const isAdmin = config.policy.allows("context_is_admin", creds, {
-      project_id: result.projectId,
-      user_id: result.userId,
-    });
-    const context = {
-      userId: result.userId,
-      projectId: result.projectId,
-      roles: result.roles,
-      isAdmin,
-      authToken: result.token,
-    };
+    const session = { token: result.token, user: result.userName, project: result.projectName, domain: given.domain };
+    const context = identityContext(this.config, result, result.token);
     const cookie = sessionCookie(session, (result.expiresAt - Date.now()) / 1000);
-    return json(c, 201, await sessionInfo(context, session), { "Set-Cookie": cookie });
-  });
+    return json(c, 201, await this.sessionInfo(context, session), { "Set-Cookie": cookie });
+  }
 
-  api.delete("/session", async (c) => {
-    if (config.authStrategy === "noauth2") throw new Fault(404, "No sign-in under AUTH_STRATEGY=noauth2.");
+  /** DELETE /session */
+  async signOut(c: Context<AppEnv>): Promise<Response> {
+    if (this.config.authStrategy === "noauth2") throw new Fault(404, "No sign-in under AUTH_STRATEGY=noauth2.");
     const session = readSession(c);
-    await guard(c, session);
-    if (session && config.keystone) {
-      const settings = config.keystone;
-      const revoked = revoke(settings, session.token).catch(() => {});
+    await this.guard(c, session);
+    if (session && this.config.keystone) {
+      const revoked = revoke(this.config.keystone, session.token).catch(() => {});
       const ctx = executionContext(c);
       if (ctx) ctx.waitUntil(revoked);
       else await revoked;
     }
     return c.body(null, 204, { ...NO_STORE, "Set-Cookie": clearedCookie() });
-  });
+  }
 
-  const proxy = async (c: Context<AppEnv>) => {
-    const session = config.authStrategy === "keystone" ? readSession(c) : undefined;
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") await guard(c, session);
+  /** ANY /v1, /v1/... */
+  async proxy(c: Context<AppEnv>): Promise<Response> {
+    const session = this.config.authStrategy === "keystone" ? readSession(c) : undefined;
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") await this.guard(c, session);
     const path = c.req.path.slice("/console/api".length);
-    return forward.fetch(apiRequest(c, path, session), c.env, executionContext(c));
-  };
-  api.all("/v1", proxy);
-  api.all("/v1/*", proxy);
+    return this.forward.fetch(this.apiRequest(c, path, session), c.env, executionContext(c));
+  }
 
-  api.post("/demo/fail", async (c) => {
+  /** POST /demo/fail */
+  async demoFail(c: Context<AppEnv>): Promise<Response> {
+    const { config } = this;
     if (!config.demo || !config.novaUrl) throw new Fault(404, messages.resourceNotFound);
-    const who = await caller(c);
+    const who = await this.caller(c);
     const session = who.kind === "keystone" ? who.session : undefined;
-    await guard(c, session);
+    await this.guard(c, session);
     if (who.kind === "anonymous") throw new Fault(401, "Sign in first.");
     // Nothing is taken down for a caller the API would then refuse the report of.
-    if (!allowed(who.context, policies.notifications.create))
+    if (!this.allowed(who.context, policies.notifications.create))
       throw new Fault(403, messages.policyDenied(policies.notifications.create));
     const body = await c.req.json().catch(() => undefined);
     const host = body?.host;
@@ -249,11 +251,21 @@ export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
         payload: { event: "STOPPED", host_status: "NORMAL", cluster_status: "OFFLINE" },
       },
     };
-    const request = apiRequest(c, "/v1/notifications", session, JSON.stringify(report));
+    const request = this.apiRequest(c, "/v1/notifications", session, JSON.stringify(report));
     request.headers.set("content-type", "application/json");
-    return forward.fetch(request, c.env, executionContext(c));
-  });
+    return this.forward.fetch(request, c.env, executionContext(c));
+  }
+}
 
+export function consoleApi(config: Config, forward: Forward): Hono<AppEnv> {
+  const routes = new ConsoleRoutes(config, forward);
+  const api = new Hono<AppEnv>();
+  api.get("/session", (c) => routes.session(c));
+  api.post("/session", (c) => routes.signIn(c));
+  api.delete("/session", (c) => routes.signOut(c));
+  api.all("/v1", (c) => routes.proxy(c));
+  api.all("/v1/*", (c) => routes.proxy(c));
+  api.post("/demo/fail", (c) => routes.demoFail(c));
   api.all("*", () => {
     throw new Fault(404, messages.resourceNotFound);
   });
