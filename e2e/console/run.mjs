@@ -469,6 +469,9 @@ async function keystoneFlows(browser) {
   await page.keyboard.press("Enter");
   const refused = await page.getByRole("alert").innerText();
   check("a wrong password: Sign-in refused, explained", /Sign-in refused/.test(refused), refused);
+  // A re-render must not wipe what was typed (the fields are not bound to state).
+  const kept = [await page.getByLabel(/^User name/).inputValue(), await page.getByLabel(/^Project/).inputValue()];
+  check("the refusal keeps what was typed", kept[0] === "operator" && kept[1] === "ops", kept.join(", "));
   await page.reload();
 
   await signInWithKeyboard(page, "operator");

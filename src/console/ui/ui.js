@@ -204,19 +204,24 @@ export function DeleteDialog({ what, name, path, onClose }) {
   <//>`;
 }
 
-/** A labelled input. */
+/**
+ * A labelled input, not bound to state: its initial value only
+ * (defaultValue), so that no re-render of the page (an announcement, a
+ * refusal shown) puts back a value over what is being typed. Forms read
+ * their fields with FormData.
+ */
 export function Field({ label, name, value = "", type = "text", required = false, hint, ...rest }) {
   const id = `f-${name}`;
   if (type === "checkbox") {
     return html`<div class="field check">
-      <input id=${id} name=${name} type="checkbox" checked=${value} ...${rest} />
+      <input id=${id} name=${name} type="checkbox" defaultChecked=${value} ...${rest} />
       <label for=${id}>${label}</label>
       ${hint && html`<small>${hint}</small>`}
     </div>`;
   }
   return html`<div class="field">
     <label for=${id}>${label}${required ? " (required)" : ""}</label>
-    <input id=${id} name=${name} type=${type} value=${value} required=${required} ...${rest} />
+    <input id=${id} name=${name} type=${type} defaultValue=${value} required=${required} ...${rest} />
     ${hint && html`<small>${hint}</small>`}
   </div>`;
 }
