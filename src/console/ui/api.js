@@ -71,6 +71,7 @@ export function query(params) {
   return text ? `?${text}` : "";
 }
 
+// In the browser: the page's wait before it reconnects to a notification's events.
 const sleep = (ms, signal) =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);

@@ -96,6 +96,8 @@ function App() {
   useEffect(() => {
     document.title = `${session && !session.signed_in ? "Sign in" : page.title} · masakari-edge console`;
   }, [page.title, session]);
+  // In the browser: the live region is emptied, then filled a moment later, so a
+  // screen reader announces a message even when it repeats the previous one.
   const announce = useCallback((text) => {
     setMessage("");
     setTimeout(() => setMessage(text), 50);

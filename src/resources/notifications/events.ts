@@ -152,6 +152,11 @@ export class NotificationWatch {
 
 const event = (name: string, data: string) => `event: ${name}\ndata: ${data}\n\n`;
 
+// The pause between two ticks of a response a client holds open. Not a
+// recovery wait (those are Workflow steps' sleeps, src/engine/): it lives
+// only as long as this request and costs no CPU time; a client whose stream
+// is cut reconnects after the `retry:` delay, and its first tick sends the
+// notification as it then stands.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
