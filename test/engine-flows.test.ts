@@ -387,6 +387,63 @@ describe("Nova failing for a moment mid-evacuation (ours)", () => {
     expect((await server(cluster.servers.vm)).vm_state).toBe("error");
   });
 
+  it("a 500 to reading a server before its lock is ridden out: locked, evacuated and unlocked once", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { method: "GET", server: cluster.servers.vm, status: 500, times: 2 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([{ lock: null }, { evacuate: {} }, { unlock: null }]);
+    expect(await server(cluster.servers.vm)).toEqual({
+      host: cluster.healthy,
+      vm_state: "active",
+      task_state: null,
+      locked: false,
+    });
+    const moves = await sql<Json>(
+      "SELECT status, dest_host FROM vmoves WHERE notification_uuid = ?",
+      r.notificationUuid,
+    );
+    expect(moves).toEqual([{ status: "succeeded", dest_host: cluster.healthy }]);
+  });
+
+  it("a 503 to the lock: Nova shows the server unlocked, so the lock is sent again, once", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "lock", status: 503, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([
+      { lock: null },
+      { lock: null },
+      { evacuate: {} },
+      { unlock: null },
+    ]);
+    expect((await server(cluster.servers.vm)).locked).toBe(false);
+  });
+
+  it("a failure to read that outlasts the evacuation's wait fails the instance: counted, so the notification errs", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    const { id } = await novaControl("POST", "faults", { method: "GET", server: cluster.servers.vm, status: 500 });
+    const r = recovery({ waitPeriodAfterEvacuation: 3 });
+    expect(await runHost(r, cluster)).toBe("HostRecoveryFailureException");
+    expect(await posts(cluster.servers.vm)).toEqual([]);
+    const moves = await sql<Json>("SELECT status, message FROM vmoves WHERE notification_uuid = ?", r.notificationUuid);
+    expect(moves).toEqual([
+      { status: "failed", message: expect.stringMatching(`^Injected fault ${id}\\. \\(HTTP 500\\)`) },
+    ]);
+    const [evacuate] = (await messages(r)).filter(([name]) => name === "EvacuateInstancesTask");
+    expect(evacuate?.[2]).toContain(`Evacuation of instance started: '${cluster.servers.vm}'`);
+  });
+
+  it("a 404 to reading a server is master's: not counted, its move ignored, the notification finished", async () => {
+    const cluster = await traceCluster("auto", [{ name: "vm" }]);
+    await novaControl("POST", "faults", { method: "GET", server: cluster.servers.vm, status: 404, times: 1 });
+    const r = recovery();
+    expect(await runHost(r, cluster)).toBe("finished");
+    expect(await posts(cluster.servers.vm)).toEqual([]);
+    const moves = await sql<Json>("SELECT status, message FROM vmoves WHERE notification_uuid = ?", r.notificationUuid);
+    expect(moves).toEqual([{ status: "ignored", message: "Resource could not be found." }]);
+  });
+
   it("a 409 is no passing failure: the move fails with Masakari's 'Conflict', as upstream", async () => {
     const cluster = await traceCluster("auto", [{ name: "vm", vm_state: "error" }]);
     await novaControl("POST", "faults", { server: cluster.servers.vm, action: "os-stop", status: 409, times: 1 });

@@ -74,10 +74,8 @@ export class Evacuation {
       return await this.#advance();
     } catch (error) {
       if (!(error instanceof NovaError)) throw error;
-      // Steps 1-2 (read, lock) are outside master's error handling: the
-      // instance is not counted, and its move is left alone.
       const early = this.#move.stage === "pending" || (this.#move.stage === "locking" && !this.#locked);
-      if (early) return this.#notStarted(error);
+      if (early) return this.#beforeStart(error);
       if (this.#passing(error)) return "waiting";
       return this.#finish("failed", error.masakariText);
     }
@@ -358,11 +356,42 @@ export class Evacuation {
     return (await this.#go("done", state, [...extra, ...released], result)) ? "done" : "gone";
   }
 
-  /** An instance that could not be read or locked: not counted (master), its move ignored with why. */
+  /**
+   * Steps 1-2 (read, lock) are outside master's error handling: an
+   * instance Nova refuses there (a 4xx: the server is gone) is not counted,
+   * its move ignored with why. A passing failure (no answer, a 5xx) is
+   * ours to ride out within the evacuation's wait, counted from the first
+   * failure, as at the later stages: master's way, a Nova restart of
+   * seconds leaves the instance on the dead host and the notification
+   * finished. One that outlasts the wait fails the instance, so the
+   * notification ends in error and the periodic task tries it again.
+   */
+  async #beforeStart(error: NovaError): Promise<Step> {
+    if (error.status !== undefined && error.status < 500) return this.#notStarted(error);
+    const { options } = this.recovery;
+    const { unit, since } = this.state;
+    if (unit === undefined || since === undefined) {
+      const state = { ...this.state, unit: this.unit, since: Date.now() };
+      return (await this.#go(this.#move.stage, state)) ? "waiting" : "gone";
+    }
+    if (!outOfTime(this.unit - unit + 1, since, options.waitPeriodAfterEvacuation, options.verifyInterval)) {
+      return "waiting";
+    }
+    this.recovery.log.warn(`instance ${this.id} could not be prepared for evacuation in time:`, error.message);
+    const change = { status: "failed" as const, message: error.masakariText, end_time: nowSeconds() };
+    return this.#close({ ...this.state, failure: error.masakariText }, this.#unstarted(change), "failed");
+  }
+
+  /** An instance Nova refused to read or lock: not counted (master), its move ignored with why. */
   async #notStarted(error: NovaError): Promise<Step> {
     this.recovery.log.warn(`instance ${this.id} could not be prepared for evacuation:`, error.message);
-    const ignored = this.#vmove({ status: "ignored", message: error.masakariText });
-    const extra = this.#move.stage === "pending" ? [...this.#started(), ...ignored] : ignored;
-    return this.#close({ ...this.state, failure: error.masakariText }, extra, "not-started");
+    const change = { status: "ignored" as const, message: error.masakariText };
+    return this.#close({ ...this.state, failure: error.masakariText }, this.#unstarted(change), "not-started");
+  }
+
+  /** The move's end, with master's "started" message when the instance had not got that far. */
+  #unstarted(change: VmoveChange): D1PreparedStatement[] {
+    const ended = this.#vmove(change);
+    return this.#move.stage === "pending" ? [...this.#started(), ...ended] : ended;
   }
 }

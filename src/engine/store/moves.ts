@@ -201,7 +201,7 @@ export interface MoveState {
   readonly stop?: boolean;
   /** Evacuations Nova had recorded for the server before ours was sent. */
   readonly evacuations?: number;
-  /** When the evacuation's wait started: the phase's unit and the time (ms). */
+  /** When the evacuation's wait started (or, before it, a passing failure to read or lock): the phase's unit and the time (ms). */
   readonly unit?: number;
   readonly since?: number;
   /** When the stop's wait started, for a server stopped again after its evacuation. */
