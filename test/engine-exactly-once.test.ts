@@ -38,6 +38,8 @@ interface Scenario {
   readonly before?: (c: Cluster) => Promise<void>;
   /** The notification's status after a clean run: finished unless said. */
   readonly status?: string;
+  /** The status of every VM move after a clean run, when the scenario is about them. */
+  readonly vmoves?: string;
 }
 
 const hostDown = (c: Cluster) => ({
@@ -92,6 +94,19 @@ const SCENARIOS: Scenario[] = [
     servers: MIXED.slice(0, 2),
     cluster: { secondReserved: true },
     notification: hostDown,
+  },
+  {
+    // Each passing failure is ridden out with a write of its own (the wait's start) before the stage moves on.
+    name: "COMPUTE_HOST auto, Nova failing a moment to read a server and to lock another",
+    method: "auto",
+    servers: MIXED.slice(0, 2),
+    options: { HOST_FAILURE_RECOVERY_THREADS: "1" },
+    vmoves: "succeeded",
+    notification: hostDown,
+    before: async (c) => {
+      await novaControl("POST", "faults", { method: "GET", server: c.servers["ha-active"], status: 500, times: 2 });
+      await novaControl("POST", "faults", { server: c.servers["ha-stopped"], action: "lock", status: 503, times: 1 });
+    },
   },
   {
     name: "COMPUTE_HOST held by the storm guard (D22)",
@@ -295,6 +310,11 @@ describe.each(SCENARIOS)("$name: every step safe to run again", (s) => {
       const clean = await recoverWith(s);
       expect(clean.executed.length).toBeGreaterThan(1);
       expect((clean.result as { status: string }).status).toBe(s.status ?? "finished");
+      if (s.vmoves) {
+        const { vmoves } = clean.result as { vmoves: { status: string }[] };
+        expect(vmoves.map((m) => m.status)).toEqual(vmoves.map(() => s.vmoves));
+        expect(vmoves.length).toBe(s.servers.length);
+      }
       const mismatches: string[] = [];
       for (const at of clean.executed) {
         const run = await recoverWith(s, { kind, at });

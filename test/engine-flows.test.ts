@@ -352,23 +352,39 @@ describe("the per-instance procedure (`_evacuate_and_confirm`)", () => {
 });
 
 describe("Nova failing for a moment mid-evacuation (ours)", () => {
-  it("a 500 to an evacuation is ridden out: Nova shows nothing of it, so it is sent again, once", async () => {
+  it.each([
+    {
+      what: "a 500 to an evacuation is ridden out: Nova shows nothing of it, so it is sent again, once",
+      fault: { action: "evacuate", status: 500, times: 1 },
+      sent: [{ lock: null }, { evacuate: {} }, { evacuate: {} }, { unlock: null }],
+    },
+    {
+      what: "a 500 to reading a server before its lock is ridden out: locked, evacuated and unlocked once",
+      fault: { method: "GET", status: 500, times: 2 },
+      sent: [{ lock: null }, { evacuate: {} }, { unlock: null }],
+    },
+    {
+      what: "a 503 to the lock: Nova shows the server unlocked, so the lock is sent again, once",
+      fault: { action: "lock", status: 503, times: 1 },
+      sent: [{ lock: null }, { lock: null }, { evacuate: {} }, { unlock: null }],
+    },
+  ])("$what", async ({ fault, sent }) => {
     const cluster = await traceCluster("auto", [{ name: "vm" }]);
-    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "evacuate", status: 500, times: 1 });
+    await novaControl("POST", "faults", { server: cluster.servers.vm, ...fault });
     const r = recovery();
     expect(await runHost(r, cluster)).toBe("finished");
-    expect(await posts(cluster.servers.vm)).toEqual([
-      { lock: null },
-      { evacuate: {} },
-      { evacuate: {} },
-      { unlock: null },
-    ]);
+    expect(await posts(cluster.servers.vm)).toEqual(sent);
     expect(await server(cluster.servers.vm)).toEqual({
       host: cluster.healthy,
       vm_state: "active",
       task_state: null,
       locked: false,
     });
+    const moves = await sql<Json>(
+      "SELECT status, dest_host FROM vmoves WHERE notification_uuid = ?",
+      r.notificationUuid,
+    );
+    expect(moves).toEqual([{ status: "succeeded", dest_host: cluster.healthy }]);
   });
 
   it("a 503 to the stop after an evacuation, and to the looks that follow: the server still ends stopped, in error as before", async () => {
@@ -385,39 +401,6 @@ describe("Nova failing for a moment mid-evacuation (ours)", () => {
       { unlock: null },
     ]);
     expect((await server(cluster.servers.vm)).vm_state).toBe("error");
-  });
-
-  it("a 500 to reading a server before its lock is ridden out: locked, evacuated and unlocked once", async () => {
-    const cluster = await traceCluster("auto", [{ name: "vm" }]);
-    await novaControl("POST", "faults", { method: "GET", server: cluster.servers.vm, status: 500, times: 2 });
-    const r = recovery();
-    expect(await runHost(r, cluster)).toBe("finished");
-    expect(await posts(cluster.servers.vm)).toEqual([{ lock: null }, { evacuate: {} }, { unlock: null }]);
-    expect(await server(cluster.servers.vm)).toEqual({
-      host: cluster.healthy,
-      vm_state: "active",
-      task_state: null,
-      locked: false,
-    });
-    const moves = await sql<Json>(
-      "SELECT status, dest_host FROM vmoves WHERE notification_uuid = ?",
-      r.notificationUuid,
-    );
-    expect(moves).toEqual([{ status: "succeeded", dest_host: cluster.healthy }]);
-  });
-
-  it("a 503 to the lock: Nova shows the server unlocked, so the lock is sent again, once", async () => {
-    const cluster = await traceCluster("auto", [{ name: "vm" }]);
-    await novaControl("POST", "faults", { server: cluster.servers.vm, action: "lock", status: 503, times: 1 });
-    const r = recovery();
-    expect(await runHost(r, cluster)).toBe("finished");
-    expect(await posts(cluster.servers.vm)).toEqual([
-      { lock: null },
-      { lock: null },
-      { evacuate: {} },
-      { unlock: null },
-    ]);
-    expect((await server(cluster.servers.vm)).locked).toBe(false);
   });
 
   it("a failure to read that outlasts the evacuation's wait fails the instance: counted, so the notification errs", async () => {
